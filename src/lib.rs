@@ -1,0 +1,10 @@
+//! # codemode
+//!
+//! Gives AI agents a whole HTTP API through two MCP tools, `search` and
+//! `execute`. This crate is the server and CLI; the spec → model →
+//! TypeScript work lives in the `sdk-gen` crate.
+//!
+//! - [`cli`]: command-line parsing (raw args → resolved settings) and the
+//!   commands that print SDKs and spec summaries.
+
+pub mod cli;
