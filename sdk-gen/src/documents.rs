@@ -210,9 +210,9 @@ impl Documents {
 fn read(location: &Location) -> Result<String, Error> {
     match location {
         Location::File(path) => std::fs::read(path)
-            .map_err(|source| Error::Read {
+            .map_err(|cause| Error::Read {
                 path: path.clone(),
-                source,
+                cause,
             })
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         Location::Url(url) => fetch(url),
@@ -251,9 +251,18 @@ pub(crate) fn parse(location: &str, text: &str) -> Result<Value, Error> {
             format: "JSON",
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: strip_position(&e.to_string()),
         })
     } else {
         crate::yaml::parse(location, text)
+    }
+}
+
+/// serde_json ends its messages with " at line L column C", which the error
+/// already shows in front.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
     }
 }

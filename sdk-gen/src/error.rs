@@ -11,12 +11,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause} (check the path; a spec can also be an http(s) URL)", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The URL could not be fetched.
     #[error("cannot fetch {url}: {message}")]
@@ -27,7 +27,9 @@ pub enum Error {
         message: String,
     },
     /// The text is neither valid JSON nor valid YAML.
-    #[error("{location}:{line}:{column}: invalid {format}: {message}")]
+    #[error(
+        "{location}:{line}:{column}: invalid {format}: {message} (fix the text at that position)"
+    )]
     Syntax {
         /// File or URL.
         location: String,

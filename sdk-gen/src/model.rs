@@ -434,6 +434,25 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The kind's name as written in JSON (`string`, `object`, `ref`…).
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            SchemaKind::Any => "any",
+            SchemaKind::Never => "never",
+            SchemaKind::Null => "null",
+            SchemaKind::Boolean => "boolean",
+            SchemaKind::Integer => "integer",
+            SchemaKind::Number => "number",
+            SchemaKind::String => "string",
+            SchemaKind::Enum { .. } => "enum",
+            SchemaKind::Array { .. } => "array",
+            SchemaKind::Object(_) => "object",
+            SchemaKind::Ref { .. } => "ref",
+            SchemaKind::Union { .. } => "union",
+            SchemaKind::Intersection { .. } => "intersection",
+        }
+    }
+
     /// A schema of this kind with no documentation.
     pub fn of(kind: SchemaKind) -> Schema {
         Schema {

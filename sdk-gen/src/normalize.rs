@@ -526,6 +526,13 @@ impl Normalizer {
             match text(p.value(), "in").as_deref() {
                 Some("body") if self.dialect == Dialect::Swagger2 => body_param = Some(p),
                 Some("formData") if self.dialect == Dialect::Swagger2 => form_params.push(p),
+                // OpenAPI 3: these headers are set from the content types and
+                // security schemes, and a parameter of that name is ignored.
+                Some("header")
+                    if text(p.value(), "name").is_some_and(|n| {
+                        ["accept", "content-type", "authorization"]
+                            .contains(&n.to_ascii_lowercase().as_str())
+                    }) => {}
                 _ => {
                     if let Some(param) = self.parameter(&p) {
                         parameters.push(param);

@@ -85,6 +85,8 @@ pub struct SignatureOptions {
     pub max_properties: usize,
     /// Enum values shown before the rest are counted in a comment.
     pub max_enum_values: usize,
+    /// Referenced types spelled out; any others are only named, in a closing comment.
+    pub max_types: usize,
 }
 
 impl Default for SignatureOptions {
@@ -93,6 +95,7 @@ impl Default for SignatureOptions {
             type_depth: 1,
             max_properties: 20,
             max_enum_values: 12,
+            max_types: 6,
         }
     }
 }
@@ -384,19 +387,39 @@ impl<'a> Writer<'a> {
 
     /// Compact mode: spells out the types referenced so far, breadth first.
     fn referenced_types(&mut self) {
-        let Some(max_depth) = self.compact().map(|o| o.type_depth) else {
+        let Some((max_depth, max_types)) = self.compact().map(|o| (o.type_depth, o.max_types))
+        else {
             return;
         };
         let mut i = 0;
+        let mut shown = 0;
+        let mut named_only: Vec<&str> = Vec::new();
         while i < self.pending.len() {
             let (id, depth) = self.pending[i];
             i += 1;
             if depth > max_depth {
                 continue;
             }
-            self.depth = depth;
+            if shown == max_types {
+                named_only.push(&self.api.types[id.0].name);
+                continue;
+            }
+            shown += 1;
             let ty = &self.api.types[id.0];
+            // Unions, intersections and aliases only name other types: what
+            // they name is shown at their own depth, not one level deeper.
+            self.depth = match ty.schema.kind {
+                SchemaKind::Object(_) => depth,
+                _ => depth.saturating_sub(1),
+            };
             self.named_type(ty, 0);
+        }
+        if !named_only.is_empty() {
+            let _ = writeln!(
+                self.out,
+                "// Also uses {} (search a type name for its declaration).",
+                named_only.join(", ")
+            );
         }
     }
 

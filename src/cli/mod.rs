@@ -5,7 +5,6 @@
 mod args;
 mod inspect;
 
-use anyhow::Context as _;
 use args::{Cli, Command};
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -49,9 +48,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads a spec, with the source named in the error.
+/// Loads a spec. sdk-gen's errors already name the file and position.
 pub(crate) fn load(spec: &str) -> anyhow::Result<sdk_gen::Api> {
-    sdk_gen::load(spec).with_context(|| format!("cannot load spec {spec:?}"))
+    Ok(sdk_gen::load(spec)?)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
