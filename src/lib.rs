@@ -6,5 +6,8 @@
 //!
 //! - [`cli`]: command-line parsing (raw args → resolved settings) and the
 //!   commands that print SDKs and spec summaries.
+//! - [`demo`]: the built-in bookshop API (spec + in-process server) that
+//!   `codemode serve` uses when no spec is given.
 
 pub mod cli;
+pub mod demo;
