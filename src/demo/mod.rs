@@ -7,8 +7,10 @@
 //! at start-up: codemode injects it on the host side, as it would a real
 //! API's credentials, so the demo shows the whole path.
 
+use axum::extract::Request;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -157,6 +159,7 @@ fn router(shop: Shop) -> Router {
         .route("/v1/authors/{author_id}", get(get_author))
         .route("/v1/orders", get(list_orders).post(place_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
+        .layer(middleware::from_fn_with_state(shop.clone(), require_token))
         .with_state(shop)
 }
 
@@ -164,14 +167,16 @@ fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn authorized(shop: &Shop, headers: &HeaderMap) -> Result<(), Response> {
+/// Every route needs the bearer token made up at start-up.
+async fn require_token(State(shop): State<Shop>, request: Request, next: Next) -> Response {
     let expected = format!("Bearer {}", shop.token);
-    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        Some(v) if v == expected => Ok(()),
-        _ => Err(problem(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token",
-        )),
+    match request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(v) if v == expected => next.run(request).await,
+        _ => problem(StatusCode::UNAUTHORIZED, "missing or wrong bearer token"),
     }
 }
 
@@ -190,14 +195,7 @@ struct BookFilter {
     offset: Option<i64>,
 }
 
-async fn list_books(
-    State(shop): State<Shop>,
-    headers: HeaderMap,
-    Query(f): Query<BookFilter>,
-) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn list_books(State(shop): State<Shop>, Query(f): Query<BookFilter>) -> Response {
     let limit = f.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return problem(StatusCode::BAD_REQUEST, "limit must be between 1 and 50");
@@ -229,14 +227,7 @@ async fn list_books(
     Json(json!({ "items": items, "total": total, "next_offset": next })).into_response()
 }
 
-async fn create_book(
-    State(shop): State<Shop>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn create_book(State(shop): State<Shop>, Json(body): Json<Value>) -> Response {
     let (Some(title), Some(author), Some(price)) = (
         body["title"].as_str(),
         body["author_id"].as_i64(),
@@ -261,10 +252,7 @@ async fn create_book(
     (StatusCode::CREATED, Json(book)).into_response()
 }
 
-async fn get_book(State(shop): State<Shop>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn get_book(State(shop): State<Shop>, Path(id): Path<i64>) -> Response {
     match lock(&shop).books.get(&id) {
         Some(b) => Json(b.clone()).into_response(),
         None => problem(StatusCode::NOT_FOUND, "no book with that id"),
@@ -273,13 +261,9 @@ async fn get_book(State(shop): State<Shop>, headers: HeaderMap, Path(id): Path<i
 
 async fn update_book(
     State(shop): State<Shop>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(patch): Json<Value>,
 ) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
     let mut store = lock(&shop);
     let Some(book) = store.books.get_mut(&id) else {
         return problem(StatusCode::NOT_FOUND, "no book with that id");
@@ -292,31 +276,18 @@ async fn update_book(
     Json(book.clone()).into_response()
 }
 
-async fn delete_book(
-    State(shop): State<Shop>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn delete_book(State(shop): State<Shop>, Path(id): Path<i64>) -> Response {
     match lock(&shop).books.remove(&id) {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
         None => problem(StatusCode::NOT_FOUND, "no book with that id"),
     }
 }
 
-async fn list_authors(State(shop): State<Shop>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn list_authors(State(shop): State<Shop>) -> Response {
     Json(lock(&shop).authors.clone()).into_response()
 }
 
-async fn get_author(State(shop): State<Shop>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn get_author(State(shop): State<Shop>, Path(id): Path<i64>) -> Response {
     match lock(&shop).authors.iter().find(|a| a["id"] == id) {
         Some(a) => Json(a.clone()).into_response(),
         None => problem(StatusCode::NOT_FOUND, "no author with that id"),
@@ -328,14 +299,7 @@ struct OrderFilter {
     status: Option<String>,
 }
 
-async fn list_orders(
-    State(shop): State<Shop>,
-    headers: HeaderMap,
-    Query(f): Query<OrderFilter>,
-) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn list_orders(State(shop): State<Shop>, Query(f): Query<OrderFilter>) -> Response {
     let store = lock(&shop);
     let orders: Vec<&Value> = store
         .orders
@@ -345,14 +309,7 @@ async fn list_orders(
     Json(orders).into_response()
 }
 
-async fn place_order(
-    State(shop): State<Shop>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn place_order(State(shop): State<Shop>, Json(body): Json<Value>) -> Response {
     let (Some(book_id), Some(quantity)) = (body["book_id"].as_i64(), body["quantity"].as_i64())
     else {
         return problem(StatusCode::BAD_REQUEST, "book_id and quantity are required");
@@ -378,14 +335,7 @@ async fn place_order(
     (StatusCode::CREATED, Json(order)).into_response()
 }
 
-async fn cancel_order(
-    State(shop): State<Shop>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    if let Err(r) = authorized(&shop, &headers) {
-        return r;
-    }
+async fn cancel_order(State(shop): State<Shop>, Path(id): Path<i64>) -> Response {
     let mut store = lock(&shop);
     let Some(order) = store.orders.get(&id).cloned() else {
         return problem(StatusCode::NOT_FOUND, "no order with that id");
