@@ -161,7 +161,21 @@ pub fn summarize(text: &str, max: usize) -> String {
         .map(str::trim)
         .find(|p| !p.is_empty())
         .unwrap_or("");
-    let line = one_line(first);
+    // Collapse whitespace only as far as needed: descriptions can be long
+    // and are summarized for every parameter of every operation.
+    let mut line = String::with_capacity(first.len().min(max * 4 + 8));
+    for word in first.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        if line.len() > max * 4 {
+            break;
+        }
+    }
+    if line.contains("*/") {
+        line = line.replace("*/", "*\\/");
+    }
     // Byte length bounds char count from above: most lines stop here.
     if line.len() <= max {
         return line;
