@@ -6,5 +6,7 @@
 //!
 //! - [`cli`]: command-line parsing (raw args → resolved settings) and the
 //!   commands that print SDKs and spec summaries.
+//! - [`search`]: the `search` tool's engine (index, ranking, rendering).
 
 pub mod cli;
+pub mod search;
