@@ -130,6 +130,11 @@ pub(crate) struct OpInfo {
     /// Interned, sorted, unique terms of name, operationId, literal path,
     /// summary and tags: what the operation *is*.
     pub(crate) core: Vec<u32>,
+    /// Interned unique terms of the summary (or the name when there is
+    /// none), without stop words and verbs: what a matching query should mention.
+    pub(crate) summary: Vec<u32>,
+    /// Interned terms of the path parameters' names (`{file_id}` → `file`).
+    pub(crate) params: Vec<u32>,
     /// The intent of the summary's (or name's) leading verb.
     pub(crate) action: Option<Intent>,
     /// Path segments (request path, no fragment).
@@ -324,7 +329,28 @@ pub(crate) fn op_table(apis: &[(String, Arc<Api>)]) -> (Vec<OpInfo>, Terms, Vec<
                 .or_else(|| leading_intent(&op.name));
             let request_path = op.path.split('#').next().unwrap_or(&op.path);
             let segs = segments(request_path);
+            let vocab = tokenize::vocabulary();
+            let summary_text = op.summary.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or(&op.name);
+            let mut summary: Vec<u32> = tokenize::terms(summary_text)
+                .iter()
+                .filter(|t| !vocab.is_stop(t) && vocab.intent(t).is_none() && !t.chars().all(|c| c.is_ascii_digit()))
+                .map(|t| terms.intern(t))
+                .collect();
+            summary.sort_unstable();
+            summary.dedup();
+            let mut params: Vec<u32> = op
+                .parameters
+                .iter()
+                .filter(|p| p.location == sdk_gen::ParamLocation::Path)
+                .flat_map(|p| tokenize::terms(&p.name))
+                .filter(|t| !matches!(t.as_str(), "id" | "gid" | "uuid" | "name" | "key" | "number"))
+                .map(|t| terms.intern(&t))
+                .collect();
+            params.sort_unstable();
+            params.dedup();
             ops.push(OpInfo {
+                summary,
+                params,
                 api: ai,
                 op: oi,
                 core,

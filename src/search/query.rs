@@ -98,24 +98,37 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
 
     let mut seen: Vec<String> = Vec::new();
     let mut first_person = false;
-    for (from, to) in tokenize::word_spans(&q.text) {
-        let word = &q.text[from..to];
-        let lower = word.to_lowercase();
+    let spans = tokenize::word_spans(&q.text);
+    let lowers: Vec<String> = spans.iter().map(|&(a, b)| q.text[a..b].to_lowercase()).collect();
+    let mut skip_next = false;
+    for (i, lower) in lowers.iter().enumerate() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
         if lower.chars().all(|c| c.is_ascii_digit()) {
             continue; // ids and counts ("PR #512", "2 GB")
         }
-        let stem = tokenize::stem(word);
-        if q.intent.is_none() {
+        let (word, stem) = match lowers.get(i + 1).and_then(|next| vocab.phrase(lower, next)) {
+            Some(verb) => {
+                skip_next = true;
+                (verb.to_string(), tokenize::stem(verb))
+            }
+            None => (lower.clone(), tokenize::stem(lower)),
+        };
+        let lower = &word;
+        // A participle after the first word is an adjective ("a deleted file").
+        let adjective = i > 0 && lower.ends_with("ed");
+        if q.intent.is_none() && !adjective {
             q.intent = vocab.intent(&stem);
         }
-        if vocab.is_first_person(&stem) || vocab.is_first_person(&lower) {
+        if vocab.is_first_person(&stem) || vocab.is_first_person(lower) {
             first_person = true;
             continue;
         }
-        if vocab.is_stop(&stem) || vocab.is_stop(&lower) {
+        if vocab.is_stop(&stem) || vocab.is_stop(lower) {
             continue;
         }
-        if lower.len() > 3 && lower.ends_with('s') && !lower.ends_with("ss") && stem != lower && vocab.intent(&stem).is_none() {
+        if lower.len() > 3 && lower.ends_with('s') && !lower.ends_with("ss") && &stem != lower && vocab.intent(&stem).is_none() {
             q.plural = true;
         }
         if seen.contains(&stem) {
@@ -129,7 +142,7 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
         }
         seen.push(stem.clone());
         let mut alternatives = vec![(stem.clone(), 1.0)];
-        if let Some(full) = vocab.abbreviation(&lower) {
+        if let Some(full) = vocab.abbreviation(lower) {
             for t in full {
                 if !alternatives.iter().any(|(a, _)| a == t) {
                     alternatives.push((t.clone(), weights.abbreviation));

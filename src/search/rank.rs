@@ -45,6 +45,8 @@ pub struct Weights {
     pub fragment: f32,
     pub shape: f32,
     pub deprecated: f32,
+    pub precision: f32,
+    pub param_mention: f32,
     /// Weight of a synonym match in coverage.
     pub coverage_synonym: f32,
 }
@@ -74,6 +76,8 @@ impl Default for Weights {
             fragment: 1.5,
             shape: 0.15,
             deprecated: 0.2,
+            precision: 0.5,
+            param_mention: 0.2,
             coverage_synonym: 0.6,
         }
     }
@@ -104,6 +108,8 @@ impl Weights {
             "fragment" => &mut self.fragment,
             "shape" => &mut self.shape,
             "deprecated" => &mut self.deprecated,
+            "precision" => &mut self.precision,
+            "param_mention" => &mut self.param_mention,
             "coverage_synonym" => &mut self.coverage_synonym,
             "candidates" => {
                 self.candidates = value.max(1.0) as usize;
@@ -135,6 +141,17 @@ pub(crate) struct Candidate {
 pub(crate) struct ResolvedTerms {
     /// Per query term: (IDF weight, alternatives as (term id, weight)).
     terms: Vec<(f32, Vec<(u32, f32)>)>,
+    /// Every alternative's id with its best weight, sorted by id.
+    ids: Vec<(u32, f32)>,
+}
+
+impl ResolvedTerms {
+    fn weight_of(&self, id: u32) -> f32 {
+        match self.ids.binary_search_by_key(&id, |&(i, _)| i) {
+            Ok(i) => self.ids[i].1,
+            Err(_) => 0.0,
+        }
+    }
 }
 
 pub(crate) fn resolve_terms(
@@ -146,7 +163,14 @@ pub(crate) fn resolve_terms(
 ) -> ResolvedTerms {
     let n = n_ops.max(1) as f32;
     let mut terms = Vec::new();
+    let mut ids: Vec<(u32, f32)> = Vec::new();
     for t in &q.terms {
+        for (i, (alt, w)) in t.alternatives.iter().enumerate() {
+            if let Some(id) = dict.get(alt) {
+                let w = if i == 0 { 1.0 } else { (*w / weights.synonym.max(1e-3)).min(1.0) * weights.coverage_synonym };
+                ids.push((id, w));
+            }
+        }
         let mut alts = Vec::new();
         let mut best_df = 0u32;
         for (i, (alt, w)) in t.alternatives.iter().enumerate() {
@@ -168,7 +192,9 @@ pub(crate) fn resolve_terms(
         let idf = (1.0 + n / (best_df as f32 + 1.0)).ln();
         terms.push((idf, alts));
     }
-    ResolvedTerms { terms }
+    ids.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    ids.dedup_by_key(|x| x.0);
+    ResolvedTerms { terms, ids }
 }
 
 /// Whether a path fragment matches the operation's path: literals in order,
@@ -236,6 +262,14 @@ pub(crate) fn features(
     }
     let coverage = if total > 0.0 { got / total } else { 0.0 };
 
+    // Precision: how much of the operation's summary the query explains.
+    let precision = if op.summary.is_empty() {
+        0.0
+    } else {
+        op.summary.iter().map(|&t| resolved.weight_of(t)).sum::<f32>() / op.summary.len() as f32
+    };
+    let param_mention = if op.params.iter().any(|&t| resolved.weight_of(t) >= 1.0) { 1.0 } else { 0.0 };
+
     let action = match q.intent {
         Some(intent) => {
             let by_method = intent.method_fit(op.method);
@@ -264,6 +298,7 @@ pub(crate) fn features(
     // Item vs collection.
     let wants_item = match q.intent {
         Some(Intent::List) | Some(Intent::Create) => Some(false),
+        Some(Intent::Action) => None,
         Some(Intent::Read) if q.plural => Some(false),
         Some(Intent::Read | Intent::Update | Intent::Delete) => Some(true),
         None if q.plural => Some(false),
@@ -281,6 +316,8 @@ pub(crate) fn features(
         + w.identifier * f32::from(u8::from(identifier_hit))
         + w.fragment * fragment
         + w.shape * shape
+        + w.precision * precision
+        + w.param_mention * param_mention
         - w.deprecated * f32::from(u8::from(op.deprecated))
 }
 

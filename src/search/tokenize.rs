@@ -26,10 +26,20 @@ fn stemmer() -> &'static Stemmer {
     STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
-/// Lower-cases and stems one word.
+/// Lower-cases and stems one word. After Porter2, nouns made from verbs
+/// meet their verb: `-tion` loses `ion` (`creation`/`create` → `creat`,
+/// `deletion` → `delet`) and `-mission` becomes `-mit` (`submission` →
+/// `submit`), so "submitted" finds "submissions".
 pub(crate) fn stem(word: &str) -> String {
     let lower = word.to_lowercase();
-    stemmer().stem(&lower).into_owned()
+    let mut s = stemmer().stem(&lower).into_owned();
+    if s.len() > 5 && s.ends_with("tion") {
+        s.truncate(s.len() - 3);
+    } else if s.len() > 5 && s.ends_with("miss") {
+        s.truncate(s.len() - 2);
+        s.push('t');
+    }
+    s
 }
 
 /// Splits text into words at every non-alphanumeric character and at
@@ -151,7 +161,7 @@ const STOP_WORDS: &[&str] = &[
     "needs", "please", "some", "any", "s", "t", "not", "just", "via", "using", "use", "there",
     "their", "them", "they", "he", "she", "his", "her", "we", "our", "us", "you", "your", "have",
     "has", "had", "if", "then", "than", "so", "up", "out", "about", "also", "only", "already",
-    "right", "now", "e", "g", "eg", "ie", "etc", "way", "thing", "things", "one", "specific",
+    "e", "g", "eg", "ie", "etc", "way", "thing", "things", "one", "specific",
     "certain", "given", "particular", "existing", "whether", "while", "before", "after",
     "across", "through", "under", "over", "again",
 ];
@@ -191,6 +201,12 @@ const SYNONYMS: &[&[&str]] = &[
     &["reply", "respond", "answer"],
     &["share", "sharing", "shared", "shareable"],
     &["preview", "upcoming", "next", "estimate"],
+    &["like", "liked", "save", "saved", "favorite", "favourite", "bookmark", "star"],
+    &["recommend", "recommendation", "suggest", "suggestion"],
+    &["listen", "listening", "play", "playing"],
+    &["now", "current", "currently"],
+    &["block", "blocked", "blocker", "depend", "dependency", "dependent"],
+    &["item", "content", "contents", "entry", "child", "children"],
     // Things.
     &["user", "member", "person", "people", "someone", "account"],
     &["message", "msg", "chat"],
@@ -218,7 +234,7 @@ const SYNONYMS: &[&[&str]] = &[
     &["deploy", "deployment", "release", "publish"],
     &["build", "compile"],
     &["version", "release"],
-    &["schedule", "scheduled", "later", "delay"],
+    &["schedule", "scheduled", "later", "delay", "tomorrow", "tonight"],
     &["replica", "scale"],
     &["server", "guild"],
 ];
@@ -273,14 +289,38 @@ pub(crate) enum Intent {
     Update,
     /// Remove a thing.
     Delete,
+    /// Do something to a thing that is not plain CRUD (restore, cancel,
+    /// approve, retry…): usually `POST /things/{id}/verb`.
+    Action,
 }
 
 const INTENT_WORDS: &[(Intent, &[&str])] = &[
     (Intent::Read, &["get", "fetch", "retrieve", "read", "show", "view", "see", "describe", "inspect", "lookup", "download", "check", "which", "what", "whether"]),
     (Intent::List, &["list", "enumerate", "browse", "all", "search", "find", "query", "every", "history"]),
-    (Intent::Create, &["create", "add", "new", "make", "insert", "register", "submit", "generate", "post", "send", "upload", "start", "trigger", "dispatch", "run", "launch", "invite", "give", "leave"]),
+    (Intent::Create, &["create", "add", "new", "make", "insert", "register", "submit", "generate", "post", "send", "upload", "invite", "give", "write"]),
     (Intent::Update, &["update", "edit", "modify", "change", "set", "alter", "adjust", "replace", "rename", "mark", "move", "reorder", "overwrite", "toggle", "enable", "disable", "pin"]),
-    (Intent::Delete, &["delete", "remove", "revoke", "destroy", "erase", "drop", "purge", "unset", "discard", "kick", "unban", "unpin", "evict", "clear"]),
+    (Intent::Delete, &["delete", "remove", "revoke", "destroy", "erase", "drop", "purge", "unset", "discard", "kick", "unban", "unpin", "clear", "unassign", "unsubscribe"]),
+    (Intent::Action, &["start", "trigger", "dispatch", "run", "launch", "restore", "recover", "undelete", "cancel", "stop", "approve", "reject", "retry", "rerun", "redeliver", "resend", "merge", "lock", "unlock", "archive", "unarchive", "pause", "resume", "snooze", "evict", "refund", "capture", "verify", "test", "ping", "sync", "rollback", "revert", "transfer", "duplicate", "copy", "finalize", "void", "close", "reopen", "kick"]),
+];
+
+/// Two-word phrases that mean one verb ("kick off" a workflow is "start" it).
+const PHRASES: &[(&str, &str, &str)] = &[
+    ("kick", "off", "start"),
+    ("kick", "out", "remove"),
+    ("set", "up", "create"),
+    ("sign", "up", "register"),
+    ("sign", "in", "login"),
+    ("log", "in", "login"),
+    ("log", "out", "logout"),
+    ("sign", "out", "logout"),
+    ("look", "up", "lookup"),
+    ("turn", "on", "enable"),
+    ("turn", "off", "disable"),
+    ("shut", "down", "stop"),
+    ("clean", "up", "delete"),
+    ("money", "back", "refund"),
+    ("fill", "in", "update"),
+    ("find", "out", "get"),
 ];
 
 impl Intent {
@@ -296,6 +336,8 @@ impl Intent {
             (Intent::Update, M::Post) => 0.6,
             (Intent::Delete, M::Delete) => 1.0,
             (Intent::Delete, M::Post) => 0.4,
+            (Intent::Action, M::Post) => 1.0,
+            (Intent::Action, M::Put | M::Patch) => 0.5,
             _ => 0.0,
         }
     }
@@ -309,6 +351,7 @@ pub(crate) struct Vocabulary {
     synonyms: HashMap<String, Vec<String>>,
     abbreviations: HashMap<String, Vec<String>>,
     intents: HashMap<String, Intent>,
+    phrases: HashMap<(String, String), String>,
 }
 
 pub(crate) fn vocabulary() -> &'static Vocabulary {
@@ -338,7 +381,12 @@ pub(crate) fn vocabulary() -> &'static Vocabulary {
                 intents.entry(stem(w)).or_insert(*intent);
             }
         }
+        let phrases = PHRASES
+            .iter()
+            .map(|(a, b, verb)| ((a.to_string(), b.to_string()), verb.to_string()))
+            .collect();
         Vocabulary {
+            phrases,
             stop,
             first_person,
             synonyms,
@@ -364,6 +412,13 @@ impl Vocabulary {
     /// Expansion of an abbreviation, looked up by its lower-cased raw word.
     pub(crate) fn abbreviation(&self, word: &str) -> Option<&[String]> {
         self.abbreviations.get(word).map(Vec::as_slice)
+    }
+
+    /// The verb a two-word phrase stands for (lower-cased raw words).
+    pub(crate) fn phrase(&self, first: &str, second: &str) -> Option<&str> {
+        self.phrases
+            .get(&(first.to_string(), second.to_string()))
+            .map(String::as_str)
     }
 
     pub(crate) fn intent(&self, term: &str) -> Option<Intent> {
@@ -393,6 +448,8 @@ mod tests {
         assert_eq!(terms("replies"), terms("reply"));
         assert_eq!(terms("branches"), terms("branch"));
         assert_eq!(terms("Deleting"), terms("delete"));
+        assert_eq!(terms("submissions"), terms("submitted"));
+        assert_eq!(terms("creation"), terms("create"));
     }
 
     #[test]
