@@ -32,7 +32,7 @@ mod tokenize;
 
 pub use index::IndexOrigin;
 pub use rank::Weights;
-pub use render::{JsonHit, DEFAULT_TOKEN_BUDGET};
+pub use render::{count_tokens, JsonHit, DEFAULT_TOKEN_BUDGET};
 
 use index::{Fields, OpInfo, Terms};
 use sdk_gen::{Api, Method, TypeId};

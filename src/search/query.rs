@@ -101,6 +101,7 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
     let spans = tokenize::word_spans(&q.text);
     let lowers: Vec<String> = spans.iter().map(|&(a, b)| q.text[a..b].to_lowercase()).collect();
     let mut skip_next = false;
+    let mut saw_list_word = false;
     for (i, lower) in lowers.iter().enumerate() {
         if std::mem::take(&mut skip_next) {
             continue;
@@ -118,8 +119,10 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
         let lower = &word;
         // A participle after the first word is an adjective ("a deleted file").
         let adjective = i > 0 && lower.ends_with("ed");
-        if q.intent.is_none() && !adjective {
-            q.intent = vocab.intent(&stem);
+        match vocab.intent(&stem) {
+            Some(Intent::List) => saw_list_word = true,
+            Some(found) if q.intent.is_none() && !adjective => q.intent = Some(found),
+            _ => {}
         }
         if vocab.is_first_person(&stem) || vocab.is_first_person(lower) {
             first_person = true;
@@ -158,6 +161,10 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
             term: stem,
             alternatives,
         });
+    }
+    // "show all pets", "get pets": reading many is listing.
+    if saw_list_word && q.intent.is_none_or(|i| i == Intent::Read) || q.intent == Some(Intent::Read) && q.plural {
+        q.intent = Some(Intent::List);
     }
     if first_person && q.terms.len() < MAX_TERMS {
         q.terms.push(QueryTerm {

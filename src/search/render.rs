@@ -21,7 +21,7 @@ fn bpe() -> Option<&'static CoreBPE> {
 }
 
 /// Tokens of `text` in o200k_base (a chars/4 estimate if the tokenizer is unavailable).
-pub(crate) fn count_tokens(text: &str) -> usize {
+pub fn count_tokens(text: &str) -> usize {
     match bpe() {
         Some(b) => b.encode_ordinary(text).len(),
         None => text.len().div_ceil(4),
