@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn fixture(name: &str) -> Arc<sdk_gen::Api> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/search").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/search")
+        .join(name);
     Arc::new(sdk_gen::load(&path.to_string_lossy()).expect("fixture loads"))
 }
 
@@ -31,7 +33,10 @@ fn search(index: &SearchIndex, query: &str) -> SearchResults {
 
 fn top(index: &SearchIndex, query: &str) -> String {
     let r = search(index, query);
-    r.hits.first().map(|h| h.name.clone()).unwrap_or_else(|| format!("nothing: {:?}", r.notes))
+    r.hits
+        .first()
+        .map(|h| h.name.clone())
+        .unwrap_or_else(|| format!("nothing: {:?}", r.notes))
 }
 
 #[test]
@@ -68,8 +73,14 @@ fn free_text_picks_the_right_sibling() {
 #[test]
 fn identifier_fragments_inside_free_text() {
     let ix = index();
-    assert_eq!(top(&ix, "call stores/{store_id}/orders to see orders"), "listStoreOrders");
-    assert_eq!(top(&ix, "use list_store_orders for store 5"), "listStoreOrders");
+    assert_eq!(
+        top(&ix, "call stores/{store_id}/orders to see orders"),
+        "listStoreOrders"
+    );
+    assert_eq!(
+        top(&ix, "use list_store_orders for store 5"),
+        "listStoreOrders"
+    );
 }
 
 #[test]
@@ -77,7 +88,11 @@ fn deprecated_operations_rank_below_current_ones() {
     let ix = index();
     let r = search(&ix, "list orders");
     let pos = |n: &str| r.hits.iter().position(|h| h.name == n);
-    assert!(pos("listStoreOrders") < pos("legacyListOrders"), "{:?}", r.hits);
+    assert!(
+        pos("listStoreOrders") < pos("legacyListOrders"),
+        "{:?}",
+        r.hits
+    );
     assert!(r.hits.iter().any(|h| h.deprecated));
 }
 
@@ -97,7 +112,10 @@ fn filters_restrict_results() {
         ..SearchRequest::default()
     });
     assert!(!r.hits.is_empty());
-    assert!(r.hits.iter().all(|h| h.operation().tags.contains(&"store".to_string())));
+    assert!(r
+        .hits
+        .iter()
+        .all(|h| h.operation().tags.contains(&"store".to_string())));
     let r = ix.search(&SearchRequest {
         query: "get".into(),
         api: Some("weather".into()),
@@ -153,8 +171,14 @@ fn bad_input_gets_a_helpful_answer() {
     assert_helpful(&search(&ix, ""), "the query is empty");
     assert_helpful(&search(&ix, "   \n\t "), "the query is empty");
     assert_helpful(&search(&ix, "the of and to a"), "no searchable words");
-    assert_helpful(&search(&ix, "?!?.,;:()[]{}\"'*~^+-&&||"), "no searchable words");
-    assert_helpful(&search(&ix, "zzzqqq xyzzy"), "APIs loaded: petshop, weather");
+    assert_helpful(
+        &search(&ix, "?!?.,;:()[]{}\"'*~^+-&&||"),
+        "no searchable words",
+    );
+    assert_helpful(
+        &search(&ix, "zzzqqq xyzzy"),
+        "APIs loaded: petshop, weather",
+    );
     // Query-parser syntax is just text.
     let r = search(&ix, "name:pet AND (status:sold OR \"x\")^3 -foo");
     assert_eq!(r.hits.first().map(|h| h.api.as_str()), Some("petshop"));
@@ -168,13 +192,19 @@ fn bad_input_gets_a_helpful_answer() {
         api: Some("github".into()),
         ..SearchRequest::default()
     });
-    assert_helpful(&r, "no API is named \"github\"; APIs loaded: petshop, weather");
+    assert_helpful(
+        &r,
+        "no API is named \"github\"; APIs loaded: petshop, weather",
+    );
     let r = ix.search(&SearchRequest {
         query: "pets".into(),
         tag: Some("cats".into()),
         ..SearchRequest::default()
     });
-    assert_helpful(&r, "no operation has the tag \"cats\"; tags: alerts, forecasts, pets, store, users");
+    assert_helpful(
+        &r,
+        "no operation has the tag \"cats\"; tags: alerts, forecasts, pets, store, users",
+    );
     let r = ix.search(&SearchRequest {
         query: "pets".into(),
         method: Some("FETCH".into()),
@@ -196,7 +226,10 @@ fn rendering_stays_within_the_token_budget() {
     let small = r.render_text_within(150);
     assert!(count_tokens(&small) <= 150, "{small}");
     assert!(small.contains("— ")); // at least one-line entries
-    insta::assert_snapshot!("render_update_a_pet", search(&ix, "update a pet").render_text());
+    insta::assert_snapshot!(
+        "render_update_a_pet",
+        search(&ix, "update a pet").render_text()
+    );
 }
 
 #[test]
@@ -208,7 +241,9 @@ fn json_hits_carry_signatures() {
     assert_eq!(v[0]["method"], "GET");
     assert_eq!(v[0]["path"], "/pets/{pet_id}");
     assert!(v[0]["score"].as_f64().is_some());
-    assert!(v[0]["signature"].as_str().is_some_and(|s| s.contains("function petsGet(")));
+    assert!(v[0]["signature"]
+        .as_str()
+        .is_some_and(|s| s.contains("function petsGet(")));
 }
 
 #[test]
@@ -219,8 +254,16 @@ fn index_is_cached_on_disk_and_reused() {
     let second = SearchIndex::build(&apis(), Some(dir.path())).expect("opens");
     assert!(matches!(second.report().origin, IndexOrigin::Cached(_)));
     for q in ["remove a pet", "list orders", "forecast"] {
-        let a: Vec<String> = search(&first, q).hits.iter().map(|h| h.name.clone()).collect();
-        let b: Vec<String> = search(&second, q).hits.iter().map(|h| h.name.clone()).collect();
+        let a: Vec<String> = search(&first, q)
+            .hits
+            .iter()
+            .map(|h| h.name.clone())
+            .collect();
+        let b: Vec<String> = search(&second, q)
+            .hits
+            .iter()
+            .map(|h| h.name.clone())
+            .collect();
         assert_eq!(a, b, "{q}");
     }
     // A different set of APIs gets its own cache entry.
@@ -228,7 +271,9 @@ fn index_is_cached_on_disk_and_reused() {
     let third = SearchIndex::build(&only_pets, Some(dir.path())).expect("builds");
     assert!(matches!(third.report().origin, IndexOrigin::Built(_)));
     // A corrupt cache is rebuilt, not an error.
-    let IndexOrigin::Cached(path) = &second.report().origin else { unreachable!() };
+    let IndexOrigin::Cached(path) = &second.report().origin else {
+        unreachable!()
+    };
     std::fs::write(path.join("meta.json"), "not json").expect("write");
     let fourth = SearchIndex::build(&apis(), Some(dir.path())).expect("rebuilds");
     assert!(matches!(fourth.report().origin, IndexOrigin::Built(_)));
@@ -259,19 +304,42 @@ fn cli(args: &[&str]) -> (String, String, bool) {
 fn cli_search_text_and_json() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/search/petshop.yaml");
     let spec = spec.to_string_lossy();
-    let (out, _, ok) = cli(&["search", &spec, "delete a pet", "--no-cache", "--limit", "3"]);
+    let (out, _, ok) = cli(&[
+        "search",
+        &spec,
+        "delete a pet",
+        "--no-cache",
+        "--limit",
+        "3",
+    ]);
     assert!(ok);
     insta::assert_snapshot!("cli_text_delete_a_pet", out);
-    let (out, _, ok) = cli(&["search", &spec, "delete a pet", "--no-cache", "--json", "--limit", "2"]);
+    let (out, _, ok) = cli(&[
+        "search",
+        &spec,
+        "delete a pet",
+        "--no-cache",
+        "--json",
+        "--limit",
+        "2",
+    ]);
     assert!(ok);
     // Scores move with tuning; their order is what matters.
     let mut v: serde_json::Value = serde_json::from_str(&out).expect("JSON array");
-    let scores: Vec<f64> = v.as_array().expect("array").iter().filter_map(|h| h["score"].as_f64()).collect();
+    let scores: Vec<f64> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|h| h["score"].as_f64())
+        .collect();
     assert!(scores.len() == 2 && scores[0] >= scores[1], "{scores:?}");
     for h in v.as_array_mut().expect("array") {
         h["score"] = serde_json::json!("[score]");
     }
-    insta::assert_snapshot!("cli_json_delete_a_pet", serde_json::to_string_pretty(&v).expect("json"));
+    insta::assert_snapshot!(
+        "cli_json_delete_a_pet",
+        serde_json::to_string_pretty(&v).expect("json")
+    );
     let (out, err, ok) = cli(&["search", &spec, "???", "--no-cache", "--json"]);
     assert!(ok);
     assert_eq!(out.trim(), "[]");

@@ -16,7 +16,11 @@ fn dev_set_scores_stay_above_the_floor() {
     let shared = eval::shared_dir();
     let queries = eval::load_queries(&shared.join("search-eval").join("dev-queries.jsonl"))
         .expect("the dev query set is readable (set CODEMODE_SHARED to the shared folder)");
-    assert!(queries.len() >= 50, "the dev set shrank to {} queries", queries.len());
+    assert!(
+        queries.len() >= 50,
+        "the dev set shrank to {} queries",
+        queries.len()
+    );
     let apis = eval::load_specs(&shared, &queries).expect("every spec of the dev set loads");
     let index = SearchIndex::build(&apis, None).expect("index builds");
     let report = eval::run(&index, &queries);

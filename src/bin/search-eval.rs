@@ -21,7 +21,9 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--queries" => queries_path = Some(args.next().context("--queries needs a file")?.into()),
+            "--queries" => {
+                queries_path = Some(args.next().context("--queries needs a file")?.into())
+            }
             "--weights" => weights = args.next().context("--weights needs name=value,…")?,
             "--misses" => misses = true,
             "-h" | "--help" => {
@@ -32,7 +34,8 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let shared = eval::shared_dir();
-    let queries_path = queries_path.unwrap_or_else(|| shared.join("search-eval").join("dev-queries.jsonl"));
+    let queries_path =
+        queries_path.unwrap_or_else(|| shared.join("search-eval").join("dev-queries.jsonl"));
     let queries = eval::load_queries(&queries_path)?;
     let t = Instant::now();
     let apis = eval::load_specs(&shared, &queries)?;

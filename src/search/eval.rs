@@ -31,7 +31,9 @@ pub struct EvalQuery {
 pub fn shared_dir() -> PathBuf {
     match std::env::var_os("CODEMODE_SHARED").filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("shared"),
     }
 }
 
@@ -56,7 +58,10 @@ pub fn spec_paths(shared: &Path) -> anyhow::Result<BTreeMap<String, PathBuf>> {
     let specs = shared.join("specs");
     let index = specs.join("INDEX.tsv");
     let text = std::fs::read_to_string(&index).with_context(|| {
-        format!("cannot read {}; set CODEMODE_SHARED to the folder holding specs/ and search-eval/", index.display())
+        format!(
+            "cannot read {}; set CODEMODE_SHARED to the folder holding specs/ and search-eval/",
+            index.display()
+        )
     })?;
     let mut out = BTreeMap::new();
     for line in text.lines().skip(1) {
@@ -69,7 +74,10 @@ pub fn spec_paths(shared: &Path) -> anyhow::Result<BTreeMap<String, PathBuf>> {
 }
 
 /// Loads every spec the queries use (named as in the query file).
-pub fn load_specs(shared: &Path, queries: &[EvalQuery]) -> anyhow::Result<Vec<(String, Arc<sdk_gen::Api>)>> {
+pub fn load_specs(
+    shared: &Path,
+    queries: &[EvalQuery],
+) -> anyhow::Result<Vec<(String, Arc<sdk_gen::Api>)>> {
     let paths = spec_paths(shared)?;
     let mut names: Vec<&str> = queries.iter().map(|q| q.spec.as_str()).collect();
     names.sort_unstable();
@@ -80,7 +88,8 @@ pub fn load_specs(shared: &Path, queries: &[EvalQuery]) -> anyhow::Result<Vec<(S
             bail!("spec {name:?} is not in INDEX.tsv");
         };
         let source = path.to_string_lossy();
-        let api = sdk_gen::load(&source).with_context(|| format!("cannot load spec {name:?} from {source}"))?;
+        let api = sdk_gen::load(&source)
+            .with_context(|| format!("cannot load spec {name:?} from {source}"))?;
         apis.push((name.to_string(), Arc::new(api)));
     }
     Ok(apis)
@@ -162,7 +171,11 @@ impl Report {
             );
         };
         let header = |s: &mut String, title: &str| {
-            let _ = writeln!(s, "{title:<22} {:>3}  {:>6}  {:>6}  {:>6}", "n", "R@1", "R@5", "MRR");
+            let _ = writeln!(
+                s,
+                "{title:<22} {:>3}  {:>6}  {:>6}  {:>6}",
+                "n", "R@1", "R@5", "MRR"
+            );
         };
         header(&mut s, "spec");
         for (k, x) in self.by(|q| &q.spec) {
@@ -186,7 +199,11 @@ impl Report {
                 continue;
             }
             let rank = o.rank.map_or("-".to_string(), |r| r.to_string());
-            let _ = writeln!(s, "[{rank}] {} | {} ({})", o.query.spec, o.query.query, o.query.kind);
+            let _ = writeln!(
+                s,
+                "[{rank}] {} | {} ({})",
+                o.query.spec, o.query.query, o.query.kind
+            );
             let _ = writeln!(s, "    want {}", o.query.expected.join(" | "));
             for t in o.top.iter().take(3) {
                 let _ = writeln!(s, "    got  {t}");
@@ -207,8 +224,15 @@ pub fn run(index: &SearchIndex, queries: &[EvalQuery]) -> Report {
                 limit: Some(DEPTH),
                 ..SearchRequest::default()
             });
-            let top: Vec<String> = results.hits.iter().map(|h| format!("{} {}", h.method, h.path)).collect();
-            let rank = top.iter().position(|t| q.expected.contains(t)).map(|p| p + 1);
+            let top: Vec<String> = results
+                .hits
+                .iter()
+                .map(|h| format!("{} {}", h.method, h.path))
+                .collect();
+            let rank = top
+                .iter()
+                .position(|t| q.expected.contains(t))
+                .map(|p| p + 1);
             Outcome {
                 query: q.clone(),
                 rank,
@@ -226,7 +250,10 @@ pub fn parse_weights(spec: &str) -> anyhow::Result<Weights> {
         let Some((k, v)) = pair.split_once('=') else {
             bail!("weight {pair:?} is not name=value");
         };
-        let v: f32 = v.trim().parse().with_context(|| format!("weight {k}: {v:?} is not a number"))?;
+        let v: f32 = v
+            .trim()
+            .parse()
+            .with_context(|| format!("weight {k}: {v:?} is not a number"))?;
         w.set(k.trim(), v).map_err(anyhow::Error::msg)?;
     }
     Ok(w)

@@ -5,7 +5,7 @@
 //! in-memory table per operation ([`OpInfo`]) that the re-ranker reads:
 //! interned core terms, the verb of its summary, its path segments.
 
-use super::tokenize::{self, Intent, IdentTokenizer, TOKENIZER};
+use super::tokenize::{self, IdentTokenizer, Intent, TOKENIZER};
 use sdk_gen::{Api, Operation, Schema, SchemaKind};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 /// Bump when the schema, the tokenizer or what is indexed changes: old
 /// caches are then ignored.
-pub(crate) const INDEX_VERSION: u32 = 1;
+pub(crate) const INDEX_VERSION: u32 = 2;
 
 /// Longest description text indexed per operation.
 const DESCRIPTION_CHARS: usize = 1500;
@@ -133,6 +133,9 @@ pub(crate) struct OpInfo {
     /// Interned unique terms of the summary (or the name when there is
     /// none), without stop words and verbs: what a matching query should mention.
     pub(crate) summary: Vec<u32>,
+    /// Adjacent content-word pairs of the summary, the name and the literal
+    /// path (stop words skipped), sorted: for the phrase bonus.
+    pub(crate) bigrams: Vec<(u32, u32)>,
     /// Interned terms of the path parameters' names (`{file_id}` → `file`).
     pub(crate) params: Vec<u32>,
     /// The intent of the summary's (or name's) leading verb.
@@ -149,6 +152,10 @@ pub(crate) struct OpInfo {
 #[derive(Debug, Default)]
 pub(crate) struct Terms {
     ids: HashMap<String, u32>,
+    /// Per term id: a stop word, a number, or a verb with an intent.
+    flags: Vec<(bool, Option<Intent>)>,
+    /// Raw word (as written) → term id, so each distinct word is stemmed once.
+    words: HashMap<String, u32>,
 }
 
 impl Terms {
@@ -158,7 +165,35 @@ impl Terms {
         }
         let id = self.ids.len() as u32;
         self.ids.insert(term.to_string(), id);
+        let vocab = tokenize::vocabulary();
+        let skip = vocab.is_stop(term) || term.chars().all(|c| c.is_ascii_digit());
+        self.flags.push((skip, vocab.intent(term)));
         id
+    }
+
+    /// Term ids of a text, in order ([`tokenize::terms`], memoized).
+    fn ids_of(&mut self, text: &str) -> Vec<u32> {
+        tokenize::word_spans(text)
+            .into_iter()
+            .map(|(a, b)| {
+                let word = &text[a..b];
+                if let Some(&id) = self.words.get(word) {
+                    return id;
+                }
+                let id = self.intern(&tokenize::stem(word));
+                self.words.insert(word.to_string(), id);
+                id
+            })
+            .collect()
+    }
+
+    /// Stop word or number.
+    fn is_noise(&self, id: u32) -> bool {
+        self.flags[id as usize].0
+    }
+
+    fn intent(&self, id: u32) -> Option<Intent> {
+        self.flags[id as usize].1
     }
 
     pub(crate) fn get(&self, term: &str) -> Option<u32> {
@@ -282,78 +317,101 @@ fn schema_words(api: &Api, schema: &Schema) -> String {
     out
 }
 
-/// The intent of the first verb of a text (`Delete a reference` → Delete).
-fn leading_intent(text: &str) -> Option<Intent> {
-    let vocab = tokenize::vocabulary();
-    tokenize::terms(text)
-        .into_iter()
-        .take(2)
-        .find_map(|t| vocab.intent(&t))
-}
-
 /// Builds the in-memory operation table and term dictionary.
-pub(crate) fn op_table(apis: &[(String, Arc<Api>)]) -> (Vec<OpInfo>, Terms, Vec<HashMap<u32, u32>>) {
+pub(crate) fn op_table(
+    apis: &[(String, Arc<Api>)],
+) -> (Vec<OpInfo>, Terms, Vec<HashMap<u32, u32>>) {
     let mut terms = Terms::default();
+    let generic: Vec<u32> = GENERIC_PARAM_WORDS
+        .iter()
+        .map(|w| terms.intern(&tokenize::stem(w)))
+        .collect();
     let mut ops = Vec::new();
     let mut dfs = Vec::with_capacity(apis.len());
     for (ai, (_, api)) in apis.iter().enumerate() {
         let mut df: HashMap<u32, u32> = HashMap::new();
         for (oi, op) in api.operations.iter().enumerate() {
-            let mut text = format!("{} {} ", op.name, op.operation_id.as_deref().unwrap_or(""));
-            for seg in segments(&op.path) {
-                if let Segment::Literal(l) = seg {
-                    text.push_str(&l);
-                    text.push(' ');
-                }
-            }
-            if let Some((_, f)) = op.path.split_once('#') {
-                text.push_str(f);
-                text.push(' ');
-            }
-            text.push_str(op.summary.as_deref().unwrap_or(""));
-            text.push(' ');
-            text.push_str(&op.tags.join(" "));
-            let mut core: Vec<u32> = tokenize::terms(&text)
+            let request_path = op.path.split('#').next().unwrap_or(&op.path);
+            let segs = segments(request_path);
+            let literal_path: String = segs
                 .iter()
-                .map(|t| terms.intern(t))
+                .filter_map(|s| match s {
+                    Segment::Literal(l) => Some(l.as_str()),
+                    Segment::Param => None,
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let fragment = op.path.split_once('#').map_or("", |(_, f)| f);
+            let summary_text = op
+                .summary
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or(&op.name);
+            let name_ids = terms.ids_of(&op.name);
+            let path_ids = terms.ids_of(&literal_path);
+            let summary_ids = terms.ids_of(summary_text);
+
+            let mut core: Vec<u32> = name_ids
+                .iter()
+                .chain(&path_ids)
+                .chain(&summary_ids)
+                .copied()
                 .collect();
+            for extra in [op.operation_id.as_deref().unwrap_or(""), fragment] {
+                core.extend(terms.ids_of(extra));
+            }
+            for tag in &op.tags {
+                core.extend(terms.ids_of(tag));
+            }
             core.sort_unstable();
             core.dedup();
             for &t in &core {
                 *df.entry(t).or_default() += 1;
             }
-            let action = op
-                .summary
-                .as_deref()
-                .and_then(leading_intent)
-                .or_else(|| leading_intent(&op.name));
-            let request_path = op.path.split('#').next().unwrap_or(&op.path);
-            let segs = segments(request_path);
-            let vocab = tokenize::vocabulary();
-            let summary_text = op.summary.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or(&op.name);
-            let mut summary: Vec<u32> = tokenize::terms(summary_text)
+
+            let leading = |ids: &[u32]| ids.iter().take(2).find_map(|&t| terms.intent(t));
+            let action = leading(&summary_ids).or_else(|| leading(&name_ids));
+
+            let mut summary: Vec<u32> = summary_ids
                 .iter()
-                .filter(|t| !vocab.is_stop(t) && vocab.intent(t).is_none() && !t.chars().all(|c| c.is_ascii_digit()))
-                .map(|t| terms.intern(t))
+                .copied()
+                .filter(|&t| !terms.is_noise(t) && terms.intent(t).is_none())
                 .collect();
             summary.sort_unstable();
             summary.dedup();
-            let mut params: Vec<u32> = op
-                .parameters
-                .iter()
-                .filter(|p| p.location == sdk_gen::ParamLocation::Path)
-                .flat_map(|p| tokenize::terms(&p.name))
-                .filter(|t| !matches!(t.as_str(), "id" | "gid" | "uuid" | "name" | "key" | "number"))
-                .map(|t| terms.intern(&t))
-                .collect();
+
+            let mut bigrams: Vec<(u32, u32)> = Vec::new();
+            for ids in [&summary_ids, &name_ids, &path_ids] {
+                let content: Vec<u32> = ids
+                    .iter()
+                    .copied()
+                    .filter(|&t| !terms.is_noise(t))
+                    .collect();
+                bigrams.extend(content.windows(2).map(|w| (w[0], w[1])));
+            }
+            bigrams.sort_unstable();
+            bigrams.dedup();
+
+            let mut params: Vec<u32> = Vec::new();
+            for p in &op.parameters {
+                if p.location == sdk_gen::ParamLocation::Path {
+                    params.extend(
+                        terms
+                            .ids_of(&p.name)
+                            .into_iter()
+                            .filter(|t| !generic.contains(t)),
+                    );
+                }
+            }
             params.sort_unstable();
             params.dedup();
             ops.push(OpInfo {
-                summary,
-                params,
                 api: ai,
                 op: oi,
                 core,
+                summary,
+                bigrams,
+                params,
                 action,
                 is_item: matches!(segs.last(), Some(Segment::Param)),
                 segments: segs,
@@ -365,6 +423,9 @@ pub(crate) fn op_table(apis: &[(String, Arc<Api>)]) -> (Vec<OpInfo>, Terms, Vec<
     }
     (ops, terms, dfs)
 }
+
+/// Path-parameter words that say nothing about the resource.
+const GENERIC_PARAM_WORDS: &[&str] = &["id", "gid", "uuid", "name", "key", "number"];
 
 /// `sha256` over the index version and every API's name and normalized
 /// model. The model is what the index is built from, so this covers the
@@ -395,7 +456,9 @@ pub(crate) fn cache_key(apis: &[(String, Arc<Api>)]) -> String {
 }
 
 fn register_tokenizer(index: &Index) {
-    index.tokenizers().register(TOKENIZER, IdentTokenizer::default());
+    index
+        .tokenizers()
+        .register(TOKENIZER, IdentTokenizer::default());
 }
 
 /// Where an index came from.
@@ -409,20 +472,21 @@ pub enum IndexOrigin {
     Cached(PathBuf),
 }
 
-/// Opens the cached index for these APIs, or builds it (and caches it).
+/// Opens the index cached under `cache_dir` for `key` (see [`cache_key`]),
+/// or builds it (and caches it); without a cache, builds it in memory.
 pub(crate) fn open_or_build(
     apis: &[(String, Arc<Api>)],
     ops: &[OpInfo],
-    cache_dir: Option<&Path>,
+    cache: Option<(&Path, &str)>,
 ) -> tantivy::Result<(Index, Fields, IndexOrigin)> {
     let (schema, fields) = schema();
-    let Some(cache_dir) = cache_dir else {
+    let Some((cache_dir, key)) = cache else {
         let index = Index::create_in_ram(schema);
         register_tokenizer(&index);
         write_docs(&index, &fields, apis, ops)?;
         return Ok((index, fields, IndexOrigin::Memory));
     };
-    let final_dir = cache_dir.join(format!("search-{}", cache_key(apis)));
+    let final_dir = cache_dir.join(format!("search-{key}"));
     if final_dir.join("meta.json").is_file() {
         if let Ok(index) = Index::open_in_dir(&final_dir) {
             if index.schema() == schema {

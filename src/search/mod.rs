@@ -142,6 +142,12 @@ pub struct BuildReport {
     pub origin: IndexOrigin,
     /// Wall time of [`SearchIndex::build`] (tantivy part and tables).
     pub elapsed: Duration,
+    /// Of which: the re-ranker's operation table.
+    pub tables: Duration,
+    /// Of which: hashing the APIs for the cache key (zero without a cache).
+    pub hashing: Duration,
+    /// Of which: building or opening the tantivy index.
+    pub tantivy: Duration,
     pub operations: usize,
 }
 
@@ -226,7 +232,10 @@ impl SearchIndex {
     /// Indexes these APIs (name → model). With a `cache_dir`, the tantivy
     /// index is stored there keyed by a hash of the models, and reopened
     /// instead of rebuilt next time; without, it is built in memory.
-    pub fn build(apis: &[(String, Arc<Api>)], cache_dir: Option<&Path>) -> Result<SearchIndex, SearchError> {
+    pub fn build(
+        apis: &[(String, Arc<Api>)],
+        cache_dir: Option<&Path>,
+    ) -> Result<SearchIndex, SearchError> {
         Self::build_with(apis, cache_dir, Weights::default())
     }
 
@@ -242,7 +251,9 @@ impl SearchIndex {
                 return Err(SearchError::DuplicateApi(name.clone()));
             }
         }
+        let t = Instant::now();
         let (ops, terms, dfs) = index::op_table(apis);
+        let tables = t.elapsed();
         if let Some(dir) = cache_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 tantivy::TantivyError::SystemError(format!(
@@ -251,7 +262,19 @@ impl SearchIndex {
                 ))
             })?;
         }
-        let (tantivy_index, fields, origin) = index::open_or_build(apis, &ops, cache_dir)?;
+        let key = match cache_dir {
+            Some(dir) => {
+                let t = Instant::now();
+                let key = index::cache_key(apis);
+                Some((dir, key, t.elapsed()))
+            }
+            None => None,
+        };
+        let hashing = key.as_ref().map_or(Duration::ZERO, |k| k.2);
+        let t = Instant::now();
+        let (tantivy_index, fields, origin) =
+            index::open_or_build(apis, &ops, key.as_ref().map(|(d, k, _)| (*d, k.as_str())))?;
+        let tantivy = t.elapsed();
         let reader = index::reader(&tantivy_index)?;
         let searcher = reader.searcher();
         let mut doc_ords = Vec::new();
@@ -299,7 +322,11 @@ impl SearchIndex {
             .iter()
             .zip(dfs)
             .map(|((name, api), df)| {
-                let mut tags: Vec<String> = api.operations.iter().flat_map(|o| o.tags.iter().cloned()).collect();
+                let mut tags: Vec<String> = api
+                    .operations
+                    .iter()
+                    .flat_map(|o| o.tags.iter().cloned())
+                    .collect();
                 tags.sort();
                 tags.dedup();
                 LoadedApi {
@@ -324,6 +351,9 @@ impl SearchIndex {
             report: BuildReport {
                 origin,
                 elapsed: start.elapsed(),
+                tables,
+                hashing,
+                tantivy,
                 operations,
             },
         })
@@ -385,10 +415,11 @@ impl SearchIndex {
             results.notes.push(problem);
             return results;
         }
-        let api_filter = req
-            .api
-            .as_deref()
-            .and_then(|a| self.apis.iter().position(|x| x.name.eq_ignore_ascii_case(a.trim())));
+        let api_filter = req.api.as_deref().and_then(|a| {
+            self.apis
+                .iter()
+                .position(|x| x.name.eq_ignore_ascii_case(a.trim()))
+        });
         let method_filter = req.method.as_deref().and_then(|m| Method::parse(m.trim()));
         let tag_filter = req.tag.as_deref().map(|t| t.trim().to_lowercase());
         let q = query::parse(&req.query, &self.weights);
@@ -449,9 +480,15 @@ impl SearchIndex {
             tag: tag_filter.clone(),
         };
         let mut candidates: Vec<rank::Candidate> = Vec::new();
-        if let Some(tq) = query::tantivy_query(&q, &self.fields, &filters, &self.weights) {
+        if let Some(tq) = query::tantivy_query(&q, &self.fields, &filters, &self.weights, |t| {
+            self.terms.get(t).is_some()
+        }) {
             let browse = q.terms.is_empty();
-            let k = if browse { limit } else { self.weights.candidates.max(limit) };
+            let k = if browse {
+                limit
+            } else {
+                self.weights.candidates.max(limit)
+            };
             match self.searcher.search(&*tq, &(TopDocs::with_limit(k), Count)) {
                 Ok((top, count)) => {
                     results.total = count;
@@ -470,7 +507,9 @@ impl SearchIndex {
                         candidates.sort_by_key(|c| c.ord);
                     }
                 }
-                Err(e) => results.notes.push(format!("search failed inside the index: {e}")),
+                Err(e) => results
+                    .notes
+                    .push(format!("search failed inside the index: {e}")),
             }
         }
         for &o in exact_ords.iter().chain(&ident_ords) {
@@ -487,15 +526,28 @@ impl SearchIndex {
         }
         if !q.terms.is_empty() || !exact_ords.is_empty() || !ident_ords.is_empty() {
             // Per-API term statistics: use the filtered API's, else each candidate's own.
-            let mut resolved_per_api: Vec<Option<rank::ResolvedTerms>> = (0..self.apis.len()).map(|_| None).collect();
+            let mut resolved_per_api: Vec<Option<rank::ResolvedTerms>> =
+                (0..self.apis.len()).map(|_| None).collect();
             for c in candidates.iter_mut() {
                 let info = &self.ops[c.ord as usize];
                 let resolved = resolved_per_api[info.api].get_or_insert_with(|| {
                     let loaded = &self.apis[info.api];
-                    rank::resolve_terms(&q, &self.terms, &loaded.df, loaded.api.operations.len(), &self.weights)
+                    rank::resolve_terms(
+                        &q,
+                        &self.terms,
+                        &loaded.df,
+                        loaded.api.operations.len(),
+                        &self.weights,
+                    )
                 });
                 c.exact = exact_ords.contains(&c.ord);
-                c.features = rank::features(info, &q, resolved, ident_ords.contains(&c.ord), &self.weights);
+                c.features = rank::features(
+                    info,
+                    &q,
+                    resolved,
+                    ident_ords.contains(&c.ord),
+                    &self.weights,
+                );
             }
             rank::fuse(&mut candidates, &self.weights);
         }
@@ -508,7 +560,11 @@ impl SearchIndex {
 
     fn check_filters(&self, req: &SearchRequest) -> Option<String> {
         if let Some(a) = req.api.as_deref() {
-            if !self.apis.iter().any(|x| x.name.eq_ignore_ascii_case(a.trim())) {
+            if !self
+                .apis
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(a.trim()))
+            {
                 return Some(format!(
                     "no API is named {a:?}; APIs loaded: {}. Leave `api` out to search them all.",
                     self.api_names().join(", ")
@@ -525,11 +581,21 @@ impl SearchIndex {
         if let Some(t) = req.tag.as_deref() {
             let t = t.trim();
             let scope: Vec<&LoadedApi> = match req.api.as_deref() {
-                Some(a) => self.apis.iter().filter(|x| x.name.eq_ignore_ascii_case(a.trim())).collect(),
+                Some(a) => self
+                    .apis
+                    .iter()
+                    .filter(|x| x.name.eq_ignore_ascii_case(a.trim()))
+                    .collect(),
                 None => self.apis.iter().collect(),
             };
-            if !scope.iter().any(|x| x.tags.iter().any(|y| y.eq_ignore_ascii_case(t))) {
-                let mut known: Vec<&str> = scope.iter().flat_map(|x| x.tags.iter().map(String::as_str)).collect();
+            if !scope
+                .iter()
+                .any(|x| x.tags.iter().any(|y| y.eq_ignore_ascii_case(t)))
+            {
+                let mut known: Vec<&str> = scope
+                    .iter()
+                    .flat_map(|x| x.tags.iter().map(String::as_str))
+                    .collect();
                 known.sort_unstable();
                 known.dedup();
                 let shown: Vec<&str> = known.iter().take(30).copied().collect();
@@ -576,7 +642,11 @@ fn exact_candidates(whole: &str) -> Vec<String> {
     if let Some((m, rest)) = whole.split_once(' ') {
         if Method::parse(m).is_some() {
             let rest = rest.trim();
-            let with_slash = if rest.starts_with('/') { rest.to_string() } else { format!("/{rest}") };
+            let with_slash = if rest.starts_with('/') {
+                rest.to_string()
+            } else {
+                format!("/{rest}")
+            };
             keys.push(format!("{m} {with_slash}"));
             keys.push(format!("{m} {}", normalize_path(&with_slash)));
         }

@@ -8,7 +8,9 @@ use super::index::{segments, Fields, Segment};
 use super::rank::Weights;
 use super::tokenize::{self, Intent};
 use sdk_gen::Method;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -20,9 +22,8 @@ pub(crate) const MAX_TERMS: usize = 24;
 /// One searched word and what may stand for it.
 #[derive(Debug, Clone)]
 pub(crate) struct QueryTerm {
-    /// The stemmed word as typed.
-    pub(crate) term: String,
-    /// Alternatives: the word itself (weight 1), synonyms, expansions.
+    /// Alternatives: first the stemmed word as typed (weight 1), then
+    /// expansions and synonyms.
     pub(crate) alternatives: Vec<(String, f32)>,
 }
 
@@ -99,7 +100,10 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
     let mut seen: Vec<String> = Vec::new();
     let mut first_person = false;
     let spans = tokenize::word_spans(&q.text);
-    let lowers: Vec<String> = spans.iter().map(|&(a, b)| q.text[a..b].to_lowercase()).collect();
+    let lowers: Vec<String> = spans
+        .iter()
+        .map(|&(a, b)| q.text[a..b].to_lowercase())
+        .collect();
     let mut skip_next = false;
     let mut saw_list_word = false;
     for (i, lower) in lowers.iter().enumerate() {
@@ -131,7 +135,12 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
         if vocab.is_stop(&stem) || vocab.is_stop(lower) {
             continue;
         }
-        if lower.len() > 3 && lower.ends_with('s') && !lower.ends_with("ss") && &stem != lower && vocab.intent(&stem).is_none() {
+        if lower.len() > 3
+            && lower.ends_with('s')
+            && !lower.ends_with("ss")
+            && &stem != lower
+            && vocab.intent(&stem).is_none()
+        {
             q.plural = true;
         }
         if seen.contains(&stem) {
@@ -157,18 +166,16 @@ pub(crate) fn parse(text: &str, weights: &Weights) -> ParsedQuery {
                 alternatives.push((s.clone(), weights.synonym));
             }
         }
-        q.terms.push(QueryTerm {
-            term: stem,
-            alternatives,
-        });
+        q.terms.push(QueryTerm { alternatives });
     }
     // "show all pets", "get pets": reading many is listing.
-    if saw_list_word && q.intent.is_none_or(|i| i == Intent::Read) || q.intent == Some(Intent::Read) && q.plural {
+    if (saw_list_word && q.intent.is_none_or(|i| i == Intent::Read))
+        || (q.intent == Some(Intent::Read) && q.plural)
+    {
         q.intent = Some(Intent::List);
     }
     if first_person && q.terms.len() < MAX_TERMS {
         q.terms.push(QueryTerm {
-            term: "me".to_string(),
             alternatives: vec![
                 ("me".to_string(), weights.first_person),
                 (tokenize::stem("authenticated"), weights.first_person * 0.5),
@@ -189,25 +196,51 @@ pub(crate) struct Filters<'a> {
 /// The tantivy query: per query word, the best field match among its
 /// alternatives (disjunction-max, with a tie-breaker so matching in several
 /// fields still counts), summed over words; filters as `Must` clauses.
+///
+/// The word as typed is looked up in every text field; synonyms and
+/// expansions only in the fields that say what an operation does (name,
+/// path, tags, summary, description) and only if some operation's name,
+/// path, tags or summary uses them (`known`),
+/// which keeps the query small and fast.
 pub(crate) fn tantivy_query(
     q: &ParsedQuery,
     fields: &Fields,
     filters: &Filters<'_>,
     weights: &Weights,
+    known: impl Fn(&str) -> bool,
 ) -> Option<Box<dyn Query>> {
     let text_fields = fields.text_fields(weights);
+    let core_fields = [
+        fields.name,
+        fields.path,
+        fields.tags,
+        fields.summary,
+        fields.description,
+    ];
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for term in &q.terms {
         let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-        for (alt, alt_weight) in &term.alternatives {
+        for (i, (alt, alt_weight)) in term.alternatives.iter().enumerate() {
+            if i > 0 && !known(alt) {
+                continue;
+            }
             for &(field, boost) in &text_fields {
-                let tq = TermQuery::new(Term::from_field_text(field, alt), IndexRecordOption::WithFreqs);
+                if i > 0 && !core_fields.contains(&field) {
+                    continue;
+                }
+                let tq = TermQuery::new(
+                    Term::from_field_text(field, alt),
+                    IndexRecordOption::WithFreqs,
+                );
                 disjuncts.push(Box::new(BoostQuery::new(Box::new(tq), boost * alt_weight)));
             }
         }
         clauses.push((
             Occur::Should,
-            Box::new(DisjunctionMaxQuery::with_tie_breaker(disjuncts, weights.tie_breaker)),
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                disjuncts,
+                weights.tie_breaker,
+            )),
         ));
     }
     let has_text = !clauses.is_empty();
@@ -261,13 +294,20 @@ mod tests {
         assert_eq!(q.intent, Some(Intent::Delete));
         assert_eq!(q.identifiers, ["issues/add-labels"]);
         assert!(q.plural);
-        assert!(q.terms.iter().all(|t| t.term != "the" && t.term != "pleas"));
+        assert!(q
+            .terms
+            .iter()
+            .all(|t| t.alternatives[0].0 != "the" && t.alternatives[0].0 != "pleas"));
     }
 
     #[test]
     fn drops_numbers_and_stop_words() {
         let q = parse("which files were touched in PR #512", &Weights::default());
-        let terms: Vec<&str> = q.terms.iter().map(|t| t.term.as_str()).collect();
+        let terms: Vec<&str> = q
+            .terms
+            .iter()
+            .map(|t| t.alternatives[0].0.as_str())
+            .collect();
         assert_eq!(terms, ["file", "touch", "pr"]);
         let pr = &q.terms[2];
         assert!(pr.alternatives.iter().any(|(a, _)| a == "pull"));

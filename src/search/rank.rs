@@ -47,6 +47,7 @@ pub struct Weights {
     pub deprecated: f32,
     pub precision: f32,
     pub param_mention: f32,
+    pub phrase: f32,
     /// Weight of a synonym match in coverage.
     pub coverage_synonym: f32,
 }
@@ -78,6 +79,8 @@ impl Default for Weights {
             deprecated: 0.2,
             precision: 0.25,
             param_mention: 0.2,
+            // Off: no gain on the dev set (kept for held-out tuning).
+            phrase: 0.0,
             coverage_synonym: 0.6,
         }
     }
@@ -110,6 +113,7 @@ impl Weights {
             "deprecated" => &mut self.deprecated,
             "precision" => &mut self.precision,
             "param_mention" => &mut self.param_mention,
+            "phrase" => &mut self.phrase,
             "coverage_synonym" => &mut self.coverage_synonym,
             "candidates" => {
                 self.candidates = value.max(1.0) as usize;
@@ -143,6 +147,8 @@ pub(crate) struct ResolvedTerms {
     terms: Vec<(f32, Vec<(u32, f32)>)>,
     /// Every alternative's id with its best weight, sorted by id.
     ids: Vec<(u32, f32)>,
+    /// Consecutive query words (as typed), for the phrase bonus.
+    bigrams: Vec<(u32, u32)>,
 }
 
 impl ResolvedTerms {
@@ -167,7 +173,11 @@ pub(crate) fn resolve_terms(
     for t in &q.terms {
         for (i, (alt, w)) in t.alternatives.iter().enumerate() {
             if let Some(id) = dict.get(alt) {
-                let w = if i == 0 { 1.0 } else { (*w / weights.synonym.max(1e-3)).min(1.0) * weights.coverage_synonym };
+                let w = if i == 0 {
+                    1.0
+                } else {
+                    (*w / weights.synonym.max(1e-3)).min(1.0) * weights.coverage_synonym
+                };
                 ids.push((id, w));
             }
         }
@@ -182,7 +192,11 @@ pub(crate) fn resolve_terms(
                 if i == 0 || best_df == 0 {
                     best_df = best_df.max(d);
                 }
-                let w = if i == 0 { 1.0 } else { (*w / weights.synonym.max(1e-3)).min(1.0) * weights.coverage_synonym };
+                let w = if i == 0 {
+                    1.0
+                } else {
+                    (*w / weights.synonym.max(1e-3)).min(1.0) * weights.coverage_synonym
+                };
                 alts.push((id, w));
             }
         }
@@ -194,13 +208,29 @@ pub(crate) fn resolve_terms(
     }
     ids.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
     ids.dedup_by_key(|x| x.0);
-    ResolvedTerms { terms, ids }
+    let primary: Vec<Option<u32>> = q
+        .terms
+        .iter()
+        .map(|t| t.alternatives.first().and_then(|(a, _)| dict.get(a)))
+        .collect();
+    let bigrams = primary
+        .windows(2)
+        .filter_map(|w| Some((w[0]?, w[1]?)))
+        .collect();
+    ResolvedTerms {
+        terms,
+        ids,
+        bigrams,
+    }
 }
 
 /// Whether a path fragment matches the operation's path: literals in order,
 /// only parameters skipped between them. 1.0 when it also reaches the end.
 fn fragment_match(fragment: &[Segment], path: &[Segment]) -> f32 {
-    let literals = fragment.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+    let literals = fragment
+        .iter()
+        .filter(|s| matches!(s, Segment::Literal(_)))
+        .count();
     if literals == 0 {
         return 0.0;
     }
@@ -220,7 +250,12 @@ fn fragment_match(fragment: &[Segment], path: &[Segment]) -> f32 {
                         pi += 1;
                     }
                     match path.get(pi) {
-                        Some(Segment::Literal(p)) if p == l || (p.starts_with(l.as_str()) && p[l.len()..].starts_with('.')) => pi += 1,
+                        Some(Segment::Literal(p))
+                            if p == l
+                                || (p.starts_with(l.as_str()) && p[l.len()..].starts_with('.')) =>
+                        {
+                            pi += 1
+                        }
                         _ => {
                             ok = false;
                             break;
@@ -266,9 +301,27 @@ pub(crate) fn features(
     let precision = if op.summary.is_empty() {
         0.0
     } else {
-        op.summary.iter().map(|&t| resolved.weight_of(t)).sum::<f32>() / op.summary.len() as f32
+        op.summary
+            .iter()
+            .map(|&t| resolved.weight_of(t))
+            .sum::<f32>()
+            / op.summary.len() as f32
     };
-    let param_mention = if op.params.iter().any(|&t| resolved.weight_of(t) >= 1.0) { 1.0 } else { 0.0 };
+    let phrase = if resolved.bigrams.is_empty() || w.phrase == 0.0 {
+        0.0
+    } else {
+        let hits = resolved
+            .bigrams
+            .iter()
+            .filter(|b| op.bigrams.binary_search(b).is_ok())
+            .count();
+        hits as f32 / resolved.bigrams.len() as f32
+    };
+    let param_mention = if op.params.iter().any(|&t| resolved.weight_of(t) >= 1.0) {
+        1.0
+    } else {
+        0.0
+    };
 
     let action = match q.intent {
         Some(intent) => {
@@ -318,6 +371,7 @@ pub(crate) fn features(
         + w.shape * shape
         + w.precision * precision
         + w.param_mention * param_mention
+        + w.phrase * phrase
         - w.deprecated * f32::from(u8::from(op.deprecated))
 }
 
@@ -326,7 +380,11 @@ pub(crate) fn features(
 pub(crate) fn fuse(candidates: &mut [Candidate], w: &Weights) {
     let max_bm25 = candidates.iter().map(|c| c.bm25).fold(0.0f32, f32::max);
     for c in candidates.iter_mut() {
-        let lexical = if max_bm25 > 0.0 { c.bm25 / max_bm25 } else { 0.0 };
+        let lexical = if max_bm25 > 0.0 {
+            c.bm25 / max_bm25
+        } else {
+            0.0
+        };
         c.score = w.lexical * lexical + c.features + if c.exact { 100.0 } else { 0.0 };
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ord.cmp(&b.ord)));
@@ -345,6 +403,9 @@ mod tests {
         assert_eq!(fragment_match(&segments("/tasks"), &p), 0.7);
         assert_eq!(fragment_match(&segments("projects/setParent"), &p), 0.0);
         let thumb = segments("/files/{file_id}/thumbnail.{extension}");
-        assert_eq!(fragment_match(&segments("files/{file_id}/thumbnail"), &thumb), 1.0);
+        assert_eq!(
+            fragment_match(&segments("files/{file_id}/thumbnail"), &thumb),
+            1.0
+        );
     }
 }

@@ -45,12 +45,70 @@ fn signature_levels() -> [SignatureOptions; 3] {
     ]
 }
 
-/// The most detailed signature of `hit` that fits in `budget` tokens.
-fn fitting_signature(hit: &Hit, budget: usize) -> Option<(String, usize)> {
+/// Drops the declarations of types already shown earlier in the same
+/// answer (`seen` holds their names), so shared types are printed once.
+fn without_seen_types(sig: &str, seen: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(sig.len());
+    let mut pending_doc: Option<&str> = None;
+    let mut skipping = false;
+    for line in sig.lines() {
+        let declared = line
+            .strip_prefix("interface ")
+            .or_else(|| line.strip_prefix("type "))
+            .map(|rest| {
+                rest.split([' ', '<', '='])
+                    .next()
+                    .unwrap_or(rest)
+                    .to_string()
+            });
+        if line.starts_with("/**") {
+            if let Some(doc) = pending_doc.take() {
+                if !skipping {
+                    out.push_str(doc);
+                    out.push('\n');
+                }
+            }
+            pending_doc = Some(line);
+            continue;
+        }
+        if let Some(name) = declared {
+            skipping = seen.contains(&name);
+            if !skipping {
+                seen.push(name);
+            }
+        } else if line.starts_with("function ") {
+            skipping = false;
+        }
+        if let Some(doc) = pending_doc.take() {
+            if !skipping {
+                out.push_str(doc);
+                out.push('\n');
+            }
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if let Some(doc) = pending_doc {
+        out.push_str(doc);
+        out.push('\n');
+    }
+    out
+}
+
+/// The most detailed signature of `hit` that fits in `budget` tokens,
+/// without the types already shown.
+fn fitting_signature(hit: &Hit, budget: usize, seen: &mut Vec<String>) -> Option<(String, usize)> {
     for options in signature_levels() {
-        let sig = operation_signature(&hit.api_ref, hit.operation(), &options);
+        let mut names = seen.clone();
+        let sig = without_seen_types(
+            &operation_signature(&hit.api_ref, hit.operation(), &options),
+            &mut names,
+        );
         let tokens = count_tokens(&sig);
         if tokens <= budget {
+            *seen = names;
             return Some((sig, tokens));
         }
     }
@@ -104,7 +162,11 @@ impl SearchResults {
                 exact: h.exact,
                 summary: h.summary.clone(),
                 deprecated: h.deprecated,
-                signature: operation_signature(&h.api_ref, h.operation(), &SignatureOptions::default()),
+                signature: operation_signature(
+                    &h.api_ref,
+                    h.operation(),
+                    &SignatureOptions::default(),
+                ),
             })
             .collect()
     }
@@ -123,7 +185,12 @@ impl SearchResults {
         // Reserve room for the footer.
         let budget = budget.saturating_sub(60);
         for t in &self.types {
-            let block = format!("// type {} ({})\n{}\n", t.name, t.source_name, t.declaration.trim_end());
+            let block = format!(
+                "// type {} ({})\n{}\n",
+                t.name,
+                t.source_name,
+                t.declaration.trim_end()
+            );
             let tokens = count_tokens(&block);
             if used + tokens > budget {
                 let _ = writeln!(out, "// type {} is too large to show in full here", t.name);
@@ -139,12 +206,17 @@ impl SearchResults {
             apis.len() > 1
         };
         let mut shown = 0usize;
+        let mut seen_types: Vec<String> = self.types.iter().map(|t| t.name.clone()).collect();
         let mut listed_header = false;
         for (i, hit) in self.hits.iter().enumerate() {
             // Keep room for one line per remaining hit.
             let remaining_lines = (self.hits.len() - i - 1) * 30;
             let room = budget.saturating_sub(used + remaining_lines);
-            let full = if i < FULL_SIGNATURES { fitting_signature(hit, room) } else { None };
+            let full = if i < FULL_SIGNATURES {
+                fitting_signature(hit, room, &mut seen_types)
+            } else {
+                None
+            };
             match full {
                 Some((sig, tokens)) => {
                     if multi_api {
@@ -161,7 +233,9 @@ impl SearchResults {
                         break;
                     }
                     if !listed_header {
-                        out.push_str("// Also relevant (search for the name to see its signature):\n");
+                        out.push_str(
+                            "// Also relevant (search for the name to see its signature):\n",
+                        );
                         listed_header = true;
                     }
                     out.push_str(&line);
@@ -182,5 +256,24 @@ impl SearchResults {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_types_are_dropped_with_their_doc() {
+        let sig = "/** Get a pet — GET /pets/{id} */\nfunction petsGet(params: {\n  id: number;\n}): Promise<Pet>;\n/** A pet. */\ninterface Pet {\n  owner: User;\n}\ntype User = { id: number };\n";
+        let mut seen = vec!["Pet".to_string()];
+        let out = without_seen_types(sig, &mut seen);
+        assert_eq!(
+            out,
+            "/** Get a pet — GET /pets/{id} */\nfunction petsGet(params: {\n  id: number;\n}): Promise<Pet>;\ntype User = { id: number };\n"
+        );
+        assert_eq!(seen, ["Pet", "User"]);
+        let mut fresh = Vec::new();
+        assert_eq!(without_seen_types(sig, &mut fresh), sig);
     }
 }

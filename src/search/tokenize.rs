@@ -62,7 +62,8 @@ pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
                 let prev = chars[i - 1].1;
                 let next = chars.get(i + 1).map(|&(_, n)| n);
                 // fooBar | 2Bar
-                let lower_to_upper = (prev.is_lowercase() || prev.is_ascii_digit()) && c.is_uppercase();
+                let lower_to_upper =
+                    (prev.is_lowercase() || prev.is_ascii_digit()) && c.is_uppercase();
                 // HTTPServer: split before the `S` of `Server`.
                 let acronym_end = prev.is_uppercase()
                     && c.is_uppercase()
@@ -83,6 +84,7 @@ pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The stemmed terms of `text`, in order (index-side analysis: nothing dropped).
+#[cfg(test)]
 pub(crate) fn terms(text: &str) -> Vec<String> {
     word_spans(text)
         .into_iter()
@@ -90,10 +92,35 @@ pub(crate) fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Memoized [`stem`]: API texts repeat the same few thousand words, and
+/// stemming is the costly part of indexing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StemCache {
+    stems: HashMap<String, String>,
+}
+
+impl StemCache {
+    /// Entries kept before the cache starts over (bounds memory).
+    const MAX_ENTRIES: usize = 200_000;
+
+    pub(crate) fn stem(&mut self, word: &str) -> String {
+        if let Some(s) = self.stems.get(word) {
+            return s.clone();
+        }
+        if self.stems.len() >= Self::MAX_ENTRIES {
+            self.stems.clear();
+        }
+        let s = stem(word);
+        self.stems.insert(word.to_string(), s.clone());
+        s
+    }
+}
+
 /// tantivy tokenizer doing [`terms`]' analysis (split + lower-case + stem).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdentTokenizer {
     tokens: Vec<Token>,
+    cache: StemCache,
 }
 
 /// Token stream over the pre-analyzed tokens of one text.
@@ -115,7 +142,7 @@ impl Tokenizer for IdentTokenizer {
                 offset_from: from,
                 offset_to: to,
                 position,
-                text: stem(&text[from..to]),
+                text: self.cache.stem(&text[from..to]),
                 position_length: 1,
             });
         }
@@ -154,16 +181,116 @@ impl TokenStream for IdentTokenStream<'_> {
 
 /// Words that carry no meaning in a query ("how do I list the …").
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "from", "with", "by", "at",
-    "as", "into", "onto", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did",
-    "this", "that", "these", "those", "it", "its", "which", "what", "who", "whom", "how", "when",
-    "where", "why", "can", "could", "should", "would", "will", "shall", "want", "wants", "need",
-    "needs", "please", "some", "any", "s", "t", "not", "just", "via", "using", "use", "there",
-    "their", "them", "they", "he", "she", "his", "her", "we", "our", "us", "you", "your", "have",
-    "has", "had", "if", "then", "than", "so", "up", "out", "about", "also", "only", "already",
-    "e", "g", "eg", "ie", "etc", "way", "thing", "things", "one", "specific",
-    "certain", "given", "particular", "existing", "whether", "while", "before", "after",
-    "across", "through", "under", "over", "again",
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "from",
+    "with",
+    "by",
+    "at",
+    "as",
+    "into",
+    "onto",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "do",
+    "does",
+    "did",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "which",
+    "what",
+    "who",
+    "whom",
+    "how",
+    "when",
+    "where",
+    "why",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "shall",
+    "want",
+    "wants",
+    "need",
+    "needs",
+    "please",
+    "some",
+    "any",
+    "s",
+    "t",
+    "not",
+    "just",
+    "via",
+    "using",
+    "use",
+    "there",
+    "their",
+    "them",
+    "they",
+    "he",
+    "she",
+    "his",
+    "her",
+    "we",
+    "our",
+    "us",
+    "you",
+    "your",
+    "have",
+    "has",
+    "had",
+    "if",
+    "then",
+    "than",
+    "so",
+    "up",
+    "out",
+    "about",
+    "also",
+    "only",
+    "already",
+    "e",
+    "g",
+    "eg",
+    "ie",
+    "etc",
+    "way",
+    "thing",
+    "things",
+    "one",
+    "specific",
+    "certain",
+    "given",
+    "particular",
+    "existing",
+    "whether",
+    "while",
+    "before",
+    "after",
+    "across",
+    "through",
+    "under",
+    "over",
+    "again",
 ];
 
 /// First-person words: the authenticated user's own resources (`/me`, `/user`).
@@ -173,19 +300,41 @@ const FIRST_PERSON: &[&str] = &["i", "me", "my", "mine", "myself", "am"];
 /// Each word expands to the others (at a lower weight).
 const SYNONYMS: &[&[&str]] = &[
     // Reading.
-    &["get", "fetch", "retrieve", "read", "show", "view", "see", "return", "obtain", "describe", "inspect", "lookup", "info"],
+    &[
+        "get", "fetch", "retrieve", "read", "show", "view", "see", "return", "obtain", "describe",
+        "inspect", "lookup", "info",
+    ],
     &["list", "enumerate", "browse", "all", "index"],
     &["search", "find", "query", "lookup", "filter", "look"],
     &["find", "get", "lookup", "resolve"],
     // Writing.
-    &["create", "add", "new", "make", "insert", "register", "submit", "generate"],
-    &["update", "edit", "modify", "change", "set", "alter", "adjust", "replace", "patch", "configure"],
-    &["delete", "remove", "revoke", "destroy", "erase", "drop", "purge", "unset", "discard"],
+    &[
+        "create", "add", "new", "make", "insert", "register", "submit", "generate",
+    ],
+    &[
+        "update",
+        "edit",
+        "modify",
+        "change",
+        "set",
+        "alter",
+        "adjust",
+        "replace",
+        "patch",
+        "configure",
+    ],
+    &[
+        "delete", "remove", "revoke", "destroy", "erase", "drop", "purge", "unset", "discard",
+    ],
     &["remove", "kick", "evict", "expel"],
     &["send", "post", "publish", "deliver"],
-    &["start", "trigger", "run", "dispatch", "launch", "begin", "execute", "kick", "initiate"],
+    &[
+        "start", "trigger", "run", "dispatch", "launch", "begin", "execute", "kick", "initiate",
+    ],
     &["stop", "cancel", "halt", "abort", "terminate"],
-    &["restore", "recover", "undelete", "rollback", "revert", "undo", "untrash"],
+    &[
+        "restore", "recover", "undelete", "rollback", "revert", "undo", "untrash",
+    ],
     &["retry", "rerun", "redeliver", "resend", "redo", "repeat"],
     &["copy", "duplicate", "clone"],
     &["move", "transfer", "relocate"],
@@ -201,11 +350,27 @@ const SYNONYMS: &[&[&str]] = &[
     &["reply", "respond", "answer"],
     &["share", "sharing", "shared", "shareable"],
     &["preview", "upcoming", "next", "estimate"],
-    &["like", "liked", "save", "saved", "favorite", "favourite", "bookmark", "star"],
+    &[
+        "like",
+        "liked",
+        "save",
+        "saved",
+        "favorite",
+        "favourite",
+        "bookmark",
+        "star",
+    ],
     &["recommend", "recommendation", "suggest", "suggestion"],
     &["listen", "listening", "play", "playing"],
     &["now", "current", "currently"],
-    &["block", "blocked", "blocker", "depend", "dependency", "dependent"],
+    &[
+        "block",
+        "blocked",
+        "blocker",
+        "depend",
+        "dependency",
+        "dependent",
+    ],
     &["item", "content", "contents", "entry", "child", "children"],
     // Things.
     &["user", "member", "person", "people", "someone", "account"],
@@ -217,7 +382,14 @@ const SYNONYMS: &[&[&str]] = &[
     &["song", "track", "tune"],
     &["repository", "repo"],
     &["organization", "organisation", "org"],
-    &["permission", "access", "authorization", "allowed", "privilege", "role"],
+    &[
+        "permission",
+        "access",
+        "authorization",
+        "allowed",
+        "privilege",
+        "role",
+    ],
     &["webhook", "hook"],
     &["credential", "token", "secret"],
     &["log", "logs", "output", "stdout", "stderr"],
@@ -234,7 +406,14 @@ const SYNONYMS: &[&[&str]] = &[
     &["deploy", "deployment", "release", "publish"],
     &["build", "compile"],
     &["version", "release"],
-    &["schedule", "scheduled", "later", "delay", "tomorrow", "tonight"],
+    &[
+        "schedule",
+        "scheduled",
+        "later",
+        "delay",
+        "tomorrow",
+        "tonight",
+    ],
     &["replica", "scale"],
     &["server", "guild"],
 ];
@@ -295,12 +474,122 @@ pub(crate) enum Intent {
 }
 
 const INTENT_WORDS: &[(Intent, &[&str])] = &[
-    (Intent::Read, &["get", "fetch", "retrieve", "read", "show", "view", "see", "describe", "inspect", "lookup", "download", "check", "which", "what", "whether"]),
-    (Intent::List, &["list", "enumerate", "browse", "all", "search", "find", "query", "every", "history"]),
-    (Intent::Create, &["create", "add", "new", "make", "insert", "register", "submit", "generate", "post", "send", "upload", "invite", "give", "write"]),
-    (Intent::Update, &["update", "edit", "modify", "change", "set", "alter", "adjust", "replace", "rename", "mark", "move", "reorder", "overwrite", "toggle", "enable", "disable", "pin"]),
-    (Intent::Delete, &["delete", "remove", "revoke", "destroy", "erase", "drop", "purge", "unset", "discard", "kick", "unban", "unpin", "clear", "unassign", "unsubscribe"]),
-    (Intent::Action, &["start", "trigger", "dispatch", "run", "launch", "restore", "recover", "undelete", "cancel", "stop", "approve", "reject", "retry", "rerun", "redeliver", "resend", "merge", "lock", "unlock", "archive", "unarchive", "pause", "resume", "snooze", "evict", "refund", "capture", "verify", "test", "ping", "sync", "rollback", "revert", "transfer", "duplicate", "copy", "finalize", "void", "close", "reopen", "kick"]),
+    (
+        Intent::Read,
+        &[
+            "get", "fetch", "retrieve", "read", "show", "view", "see", "describe", "inspect",
+            "lookup", "download", "check", "which", "what", "whether",
+        ],
+    ),
+    (
+        Intent::List,
+        &[
+            "list",
+            "enumerate",
+            "browse",
+            "all",
+            "search",
+            "find",
+            "query",
+            "every",
+            "history",
+        ],
+    ),
+    (
+        Intent::Create,
+        &[
+            "create", "add", "new", "make", "insert", "register", "submit", "generate", "post",
+            "send", "upload", "invite", "give", "write",
+        ],
+    ),
+    (
+        Intent::Update,
+        &[
+            "update",
+            "edit",
+            "modify",
+            "change",
+            "set",
+            "alter",
+            "adjust",
+            "replace",
+            "rename",
+            "mark",
+            "move",
+            "reorder",
+            "overwrite",
+            "toggle",
+            "enable",
+            "disable",
+            "pin",
+        ],
+    ),
+    (
+        Intent::Delete,
+        &[
+            "delete",
+            "remove",
+            "revoke",
+            "destroy",
+            "erase",
+            "drop",
+            "purge",
+            "unset",
+            "discard",
+            "kick",
+            "unban",
+            "unpin",
+            "clear",
+            "unassign",
+            "unsubscribe",
+        ],
+    ),
+    (
+        Intent::Action,
+        &[
+            "start",
+            "trigger",
+            "dispatch",
+            "run",
+            "launch",
+            "restore",
+            "recover",
+            "undelete",
+            "cancel",
+            "stop",
+            "approve",
+            "reject",
+            "retry",
+            "rerun",
+            "redeliver",
+            "resend",
+            "merge",
+            "lock",
+            "unlock",
+            "archive",
+            "unarchive",
+            "pause",
+            "resume",
+            "snooze",
+            "evict",
+            "refund",
+            "capture",
+            "verify",
+            "test",
+            "ping",
+            "sync",
+            "rollback",
+            "revert",
+            "transfer",
+            "duplicate",
+            "copy",
+            "finalize",
+            "void",
+            "close",
+            "reopen",
+            "kick",
+        ],
+    ),
 ];
 
 /// Two-word phrases that mean one verb ("kick off" a workflow is "start" it).
@@ -438,7 +727,10 @@ mod tests {
         assert_eq!(terms("chat.postEphemeral"), ["chat", "post", "ephemer"]);
         assert_eq!(terms("/repos/{owner}/{repo}"), ["repo", "owner", "repo"]);
         assert_eq!(terms("HTTPServer"), ["http", "server"]);
-        assert_eq!(terms("io.k8s.api.apps.v1.Deployment"), ["io", "k8s", "api", "app", "v1", "deploy"]);
+        assert_eq!(
+            terms("io.k8s.api.apps.v1.Deployment"),
+            ["io", "k8s", "api", "app", "v1", "deploy"]
+        );
         assert_eq!(terms("repos/get"), ["repo", "get"]);
         assert_eq!(terms("listSiteDeploys"), ["list", "site", "deploy"]);
     }
@@ -474,6 +766,9 @@ mod tests {
         assert!(v.is_stop("the"));
         assert!(v.synonyms(&stem("remove")).contains(&stem("delete")));
         assert_eq!(v.intent(&stem("removing")), Some(Intent::Delete));
-        assert_eq!(v.abbreviation("pr"), Some(&["pull".to_string(), "request".to_string()][..]));
+        assert_eq!(
+            v.abbreviation("pr"),
+            Some(&["pull".to_string(), "request".to_string()][..])
+        );
     }
 }
