@@ -8,6 +8,8 @@
 //!   commands that print SDKs and spec summaries.
 //! - [`demo`]: the built-in bookshop API (spec + in-process server) that
 //!   `codemode serve` uses when no spec is given.
+//! - [`search`]: the `search` tool's engine (index, ranking, rendering).
 
 pub mod cli;
 pub mod demo;
+pub mod search;

@@ -28,6 +28,22 @@ pub(crate) enum Command {
     /// object with `title`, `version`, `openapi`, `servers`, `operations`,
     /// `schemas` and `warnings` for scripts.
     Inspect(InspectArgs),
+    /// Find the operations that do something, as an agent's `search` tool would.
+    ///
+    /// QUERY can be free text ("list open pull requests for a repo"), an
+    /// operation name (`reposGet`), an operationId (`repos/get`),
+    /// `METHOD /path`, a bare path, or a type name (prints its declaration).
+    /// Exact names and paths rank first. Prints the best results as compact
+    /// TypeScript signatures within a token budget; `--json` prints an array,
+    /// best first, of objects with `name`, `method`, `path`, `score`,
+    /// `signature` (and `api`, `summary`, `exact`, `deprecated`).
+    ///
+    /// The index is cached under `--cache-dir` (default `$CODEMODE_CACHE_DIR`,
+    /// `$XDG_CACHE_HOME/codemode` or `~/.cache/codemode`), keyed by the
+    /// spec's content, so the next search on the same spec skips indexing.
+    ///
+    /// Example: `codemode search api.github.com.json "merge a pull request" --limit 3`
+    Search(SearchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,4 +62,33 @@ pub(crate) struct InspectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// The spec: a file path or an http(s) URL.
+    pub(crate) spec: String,
+    /// What to find: words, an operation name, an operationId, `METHOD /path`, a path or a type name.
+    pub(crate) query: String,
+    /// How many operations to return (1-50).
+    #[arg(long, short = 'n', default_value_t = 5, value_name = "N")]
+    pub(crate) limit: usize,
+    /// Only operations with this HTTP method (GET, POST, …).
+    #[arg(long, value_name = "METHOD")]
+    pub(crate) method: Option<String>,
+    /// Only operations with this tag (as written in the spec, any case).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) tag: Option<String>,
+    /// Print a JSON array instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Token budget of the text output (o200k tokens).
+    #[arg(long, default_value_t = 1200, value_name = "TOKENS")]
+    pub(crate) budget: usize,
+    /// Where to cache the index [default: $CODEMODE_CACHE_DIR, $XDG_CACHE_HOME/codemode or ~/.cache/codemode].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// Build the index in memory and do not cache it.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod inspect;
+mod search;
 
 use args::{Cli, Command};
 use clap::Parser as _;
@@ -43,6 +44,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode>
                 inspect::human(&api)
             };
             print_all(&text)?;
+        }
+        Command::Search(a) => {
+            let api = load(&a.spec)?;
+            print_all(&search::run(&a, api)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,281 @@
+//! Results → what the agent reads, within a token budget: the best few
+//! operations as full compact signatures (JSDoc + signature + referenced
+//! types, from `sdk-gen`), the next ones as one line each, and a footer
+//! saying how many more matched and how to see them.
+
+use super::{Hit, SearchResults};
+use sdk_gen::typescript::{operation_signature, SignatureOptions};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use tiktoken_rs::CoreBPE;
+
+/// Default budget of a rendered result, in o200k tokens.
+pub const DEFAULT_TOKEN_BUDGET: usize = 1200;
+/// How many results get a full signature (when the budget allows).
+const FULL_SIGNATURES: usize = 3;
+
+fn bpe() -> Option<&'static CoreBPE> {
+    static BPE: OnceLock<Option<CoreBPE>> = OnceLock::new();
+    BPE.get_or_init(|| tiktoken_rs::o200k_base().ok()).as_ref()
+}
+
+/// Tokens of `text` in o200k_base (a chars/4 estimate if the tokenizer is unavailable).
+pub fn count_tokens(text: &str) -> usize {
+    match bpe() {
+        Some(b) => b.encode_ordinary(text).len(),
+        None => text.len().div_ceil(4),
+    }
+}
+
+/// Signature renderings from most to least detailed.
+fn signature_levels() -> [SignatureOptions; 3] {
+    [
+        SignatureOptions::default(),
+        SignatureOptions {
+            type_depth: 1,
+            max_properties: 8,
+            max_enum_values: 5,
+            max_types: 4,
+        },
+        SignatureOptions {
+            type_depth: 0,
+            max_properties: 8,
+            max_enum_values: 5,
+            max_types: 0,
+        },
+    ]
+}
+
+/// Drops the declarations of types already shown earlier in the same
+/// answer (`seen` holds their names), so shared types are printed once.
+fn without_seen_types(sig: &str, seen: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(sig.len());
+    let mut pending_doc: Option<&str> = None;
+    let mut skipping = false;
+    for line in sig.lines() {
+        let declared = line
+            .strip_prefix("interface ")
+            .or_else(|| line.strip_prefix("type "))
+            .map(|rest| {
+                rest.split([' ', '<', '='])
+                    .next()
+                    .unwrap_or(rest)
+                    .to_string()
+            });
+        if line.starts_with("/**") {
+            if let Some(doc) = pending_doc.take() {
+                if !skipping {
+                    out.push_str(doc);
+                    out.push('\n');
+                }
+            }
+            pending_doc = Some(line);
+            continue;
+        }
+        if let Some(name) = declared {
+            skipping = seen.contains(&name);
+            if !skipping {
+                seen.push(name);
+            }
+        } else if line.starts_with("function ") {
+            skipping = false;
+        }
+        if let Some(doc) = pending_doc.take() {
+            if !skipping {
+                out.push_str(doc);
+                out.push('\n');
+            }
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if let Some(doc) = pending_doc {
+        out.push_str(doc);
+        out.push('\n');
+    }
+    out
+}
+
+/// The most detailed signature of `hit` that fits in `budget` tokens,
+/// without the types already shown.
+fn fitting_signature(hit: &Hit, budget: usize, seen: &mut Vec<String>) -> Option<(String, usize)> {
+    for options in signature_levels() {
+        let mut names = seen.clone();
+        let sig = without_seen_types(
+            &operation_signature(&hit.api_ref, hit.operation(), &options),
+            &mut names,
+        );
+        let tokens = count_tokens(&sig);
+        if tokens <= budget {
+            *seen = names;
+            return Some((sig, tokens));
+        }
+    }
+    None
+}
+
+fn one_line(hit: &Hit, multi_api: bool) -> String {
+    let mut s = String::from("- ");
+    if multi_api {
+        let _ = write!(s, "{}.", hit.api);
+    }
+    let _ = write!(s, "{} — {} {}", hit.name, hit.method, hit.path);
+    if let Some(summary) = &hit.summary {
+        let _ = write!(s, " — {summary}");
+    }
+    if hit.deprecated {
+        s.push_str(" (deprecated)");
+    }
+    s.push('\n');
+    s
+}
+
+/// One result for `--json` and structured tool output.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonHit {
+    pub api: String,
+    pub name: String,
+    /// Upper case.
+    pub method: String,
+    /// Exactly the spec's path key.
+    pub path: String,
+    pub score: f32,
+    pub exact: bool,
+    pub summary: Option<String>,
+    pub deprecated: bool,
+    /// Compact TypeScript signature with referenced types.
+    pub signature: String,
+}
+
+impl SearchResults {
+    /// Every hit with its full signature, best first.
+    pub fn json_hits(&self) -> Vec<JsonHit> {
+        self.hits
+            .iter()
+            .map(|h| JsonHit {
+                api: h.api.clone(),
+                name: h.name.clone(),
+                method: h.method.clone(),
+                path: h.path.clone(),
+                score: h.score,
+                exact: h.exact,
+                summary: h.summary.clone(),
+                deprecated: h.deprecated,
+                signature: operation_signature(
+                    &h.api_ref,
+                    h.operation(),
+                    &SignatureOptions::default(),
+                ),
+            })
+            .collect()
+    }
+
+    /// Text for an agent, within [`DEFAULT_TOKEN_BUDGET`] tokens.
+    pub fn render_text(&self) -> String {
+        self.render_text_within(DEFAULT_TOKEN_BUDGET)
+    }
+
+    /// Text for an agent, within `budget` tokens: type declarations the
+    /// query named, full signatures for the best results, one line for the
+    /// rest, then notes and how to get more.
+    pub fn render_text_within(&self, budget: usize) -> String {
+        let mut out = String::new();
+        let mut used = 0usize;
+        // Reserve room for the footer.
+        let budget = budget.saturating_sub(60);
+        for t in &self.types {
+            let block = format!(
+                "// type {} ({})\n{}\n",
+                t.name,
+                t.source_name,
+                t.declaration.trim_end()
+            );
+            let tokens = count_tokens(&block);
+            if used + tokens > budget {
+                let _ = writeln!(out, "// type {} is too large to show in full here", t.name);
+                continue;
+            }
+            out.push_str(&block);
+            out.push('\n');
+            used += tokens;
+        }
+        let multi_api = {
+            let mut apis: Vec<&str> = self.hits.iter().map(|h| h.api.as_str()).collect();
+            apis.dedup();
+            apis.len() > 1
+        };
+        let mut shown = 0usize;
+        let mut seen_types: Vec<String> = self.types.iter().map(|t| t.name.clone()).collect();
+        let mut listed_header = false;
+        for (i, hit) in self.hits.iter().enumerate() {
+            // Keep room for one line per remaining hit.
+            let remaining_lines = (self.hits.len() - i - 1) * 30;
+            let room = budget.saturating_sub(used + remaining_lines);
+            let full = if i < FULL_SIGNATURES {
+                fitting_signature(hit, room, &mut seen_types)
+            } else {
+                None
+            };
+            match full {
+                Some((sig, tokens)) => {
+                    if multi_api {
+                        let _ = writeln!(out, "// api: {}", hit.api);
+                    }
+                    out.push_str(&sig);
+                    out.push('\n');
+                    used += tokens;
+                }
+                None => {
+                    let line = one_line(hit, multi_api);
+                    let tokens = count_tokens(&line);
+                    if used + tokens > budget {
+                        break;
+                    }
+                    if !listed_header {
+                        out.push_str(
+                            "// Also relevant (search for the name to see its signature):\n",
+                        );
+                        listed_header = true;
+                    }
+                    out.push_str(&line);
+                    used += tokens;
+                }
+            }
+            shown += 1;
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "// {note}");
+        }
+        let more = self.total.saturating_sub(shown);
+        if shown > 0 && more > 0 {
+            let _ = writeln!(
+                out,
+                "// {more} more operation(s) matched; search with limit {} or with more specific words to see others.",
+                (self.limit * 2).min(super::MAX_LIMIT)
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_types_are_dropped_with_their_doc() {
+        let sig = "/** Get a pet — GET /pets/{id} */\nfunction petsGet(params: {\n  id: number;\n}): Promise<Pet>;\n/** A pet. */\ninterface Pet {\n  owner: User;\n}\ntype User = { id: number };\n";
+        let mut seen = vec!["Pet".to_string()];
+        let out = without_seen_types(sig, &mut seen);
+        assert_eq!(
+            out,
+            "/** Get a pet — GET /pets/{id} */\nfunction petsGet(params: {\n  id: number;\n}): Promise<Pet>;\ntype User = { id: number };\n"
+        );
+        assert_eq!(seen, ["Pet", "User"]);
+        let mut fresh = Vec::new();
+        assert_eq!(without_seen_types(sig, &mut fresh), sig);
+    }
+}
