@@ -4,7 +4,9 @@
 //! `execute`. This crate is the server and CLI; the spec → model →
 //! TypeScript work lives in the `sdk-gen` crate.
 //!
+//! - [`execute`]: the sandbox that runs model-written TypeScript against the SDK.
 //! - [`cli`]: command-line parsing (raw args → resolved settings) and the
 //!   commands that print SDKs and spec summaries.
 
 pub mod cli;
+pub mod execute;
