@@ -3,6 +3,7 @@
 //! `main` as one `anyhow` chain.
 
 mod args;
+mod exec;
 mod inspect;
 
 use anyhow::Context as _;
@@ -45,6 +46,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode>
             };
             print_all(&text)?;
         }
+        Command::Exec(a) => return exec::run(a),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -277,8 +277,9 @@ fn prepare(
     let bad = |m: String| HostError { kind: "runtime", message: m, status: None, body: None };
     let policy = |m: String| HostError { kind: "policy", message: m, status: None, body: None };
     if op_name.is_empty() {
-        let req = request::generic(api, params).map_err(bad)?;
+        let mut req = request::generic(api, params).map_err(bad)?;
         let op = OpTable::match_path(&entry.api, req.method, &req.path);
+        req.anonymous = op.is_some_and(request::is_anonymous);
         scopes.check(api, op, req.method, true).map_err(policy)?;
         return Ok((format!("{api}.request({} {})", req.method, req.path), req));
     }

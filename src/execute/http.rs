@@ -405,7 +405,7 @@ pub(crate) async fn send(
                 .map_err(|_| CallError::Egress(format!("invalid value for header {k:?}")))?;
             rb_headers.append(name, value);
         }
-        if let Some(c) = &target.credential {
+        if let Some(c) = target.credential.as_ref().filter(|_| !req.anonymous) {
             let mut set = |name: &str, value: String| -> Result<(), CallError> {
                 let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                     .map_err(|_| CallError::Egress("invalid credential header name".into()))?;

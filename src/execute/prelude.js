@@ -14,6 +14,8 @@
   const defineProperty = Object.defineProperty;
   const getPrototypeOf = Object.getPrototypeOf;
   const freeze = Object.freeze;
+  const InternalErr = typeof InternalError === 'function' ? InternalError : Error;
+  const RangeErr = RangeError;
 
   class ApiError extends Error {
     constructor(message, status, body) {
@@ -111,6 +113,10 @@
     }
     defineProperty(blocked, 'prototype', { value: protos[0], writable: false, enumerable: false, configurable: false });
     delete G.eval;
+    // Atomics.wait would block the thread where the interrupt handler
+    // cannot stop it; shared memory has no use here.
+    delete G.Atomics;
+    delete G.SharedArrayBuffer;
     fixed('Function', blocked);
   }
 
@@ -121,12 +127,15 @@
       if (e instanceof LimitError) return stringify({ kind: 'limit', message: e.message });
       if (e !== null && typeof e === 'object' && 'message' in e) {
         const m = String(e.message);
-        if (typeof InternalError === 'function' && e instanceof InternalError) {
-          if (m.indexOf('out of memory') >= 0) return stringify({ kind: 'memory', message: m });
-          if (m.indexOf('stack overflow') >= 0) return stringify({ kind: 'limit', message: m });
+        if (e instanceof InternalErr || e instanceof RangeErr) {
+          if (m.indexOf('out of memory') >= 0 || m.indexOf('too long') >= 0 || m.indexOf('allocation') >= 0) return stringify({ kind: 'memory', message: 'out of memory' });
+          if (m.indexOf('stack overflow') >= 0 || m.indexOf('call stack') >= 0) return stringify({ kind: 'limit', message: 'stack overflow' });
         }
         return stringify({ kind: 'runtime', message: String(e.name || 'Error') + ': ' + m });
       }
+      // QuickJS throws a bare `null` when memory is so exhausted that not
+      // even the error object can be allocated.
+      if (e === null || e === undefined) return stringify({ kind: 'memory', message: 'out of memory (or the code threw ' + e + ')' });
       return stringify({ kind: 'runtime', message: 'Uncaught ' + (typeof e === 'string' ? e : fmt(e)) });
     } catch (_) {
       return '{"kind":"runtime","message":"the code threw a value that cannot be described"}';

@@ -162,9 +162,9 @@ fn describe_value(v: &Value<'_>) -> String {
 }
 
 fn classify(message: String, spec: &RunSpec<'_>) -> EngineFailure {
-    let kind = if message.contains("out of memory") {
+    let kind = if message.contains("out of memory") || message.contains("too long") {
         ErrorKind::Memory
-    } else if message.contains("stack overflow") {
+    } else if message.contains("stack overflow") || message.contains("call stack") {
         ErrorKind::Limit
     } else if message.starts_with("SyntaxError") {
         ErrorKind::Syntax
@@ -187,10 +187,10 @@ fn classify(message: String, spec: &RunSpec<'_>) -> EngineFailure {
 pub(crate) fn explain(kind: ErrorKind, message: String, limits: &super::limits::Limits) -> String {
     match kind {
         ErrorKind::Memory => format!(
-            "out of memory: the code used more than the {} MiB memory limit; process data in smaller pieces and return less",
+            "{message}: the code used more than the {} MiB memory limit; process data in smaller pieces and return less",
             limits.memory_bytes >> 20
         ),
-        ErrorKind::Limit if message.contains("stack overflow") => {
+        ErrorKind::Limit if message == "stack overflow" => {
             "stack overflow: the code recursed too deeply; use a loop instead of deep recursion".into()
         }
         _ => message,

@@ -49,6 +49,8 @@ pub(crate) struct Prepared {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Option<Body>,
+    /// The operation declares `security: []`: send no credential.
+    pub(crate) anonymous: bool,
 }
 
 /// An encoded request body.
@@ -167,7 +169,13 @@ pub(crate) fn from_operation(api: &str, op: &Operation, params: &Value) -> Resul
         query,
         headers,
         body,
+        anonymous: is_anonymous(op),
     })
+}
+
+/// Whether the operation explicitly needs no credential (`security: []`).
+pub(crate) fn is_anonymous(op: &Operation) -> bool {
+    matches!(&op.security, Some(alternatives) if alternatives.is_empty())
 }
 
 /// Builds the request for `api.request({ method, path, query, headers, body })`.
@@ -253,6 +261,7 @@ pub(crate) fn generic(api: &str, args: &Value) -> Result<Prepared, String> {
         query,
         headers,
         body,
+        anonymous: false,
     })
 }
 
