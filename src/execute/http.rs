@@ -253,6 +253,8 @@ fn is_private_v4(ip: Ipv4Addr) -> bool {
         || o[0] >= 240 // reserved
 }
 
+const REFUSED: &str = "resolves only to private, loopback or link-local addresses, which are refused (the operator can allow them with --allow-private-network)";
+
 /// DNS resolution that refuses private addresses (unless allowed).
 #[derive(Debug)]
 pub(crate) struct GuardedResolver {
@@ -267,10 +269,7 @@ impl Resolve for GuardedResolver {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let ok: Vec<SocketAddr> = addrs.into_iter().filter(|a| allow || !is_private(a.ip())).collect();
             if ok.is_empty() {
-                return Err(format!(
-                    "{host} resolves only to private, loopback or link-local addresses, which are refused"
-                )
-                .into());
+                return Err(format!("{host} {REFUSED}").into());
             }
             Ok(Box::new(ok.into_iter()) as Addrs)
         })
@@ -382,12 +381,16 @@ pub(crate) async fn send(
 ) -> Result<Reply, CallError> {
     let redactions: &[String] = target.credential.as_ref().map_or(&[], |c| &c.redactions);
     let net = |e: reqwest::Error| {
+        let chain = source_chain(&e);
+        if chain.contains(REFUSED) {
+            return CallError::Egress(redact(&chain, redactions));
+        }
         let what = if e.is_timeout() {
             "timed out".to_string()
         } else if e.is_connect() {
-            format!("could not connect: {}", source_chain(&e))
+            format!("could not connect: {chain}")
         } else {
-            source_chain(&e)
+            chain
         };
         CallError::Network(redact(&format!("request failed: {what}"), redactions))
     };

@@ -22,7 +22,7 @@ pub struct Limits {
     pub max_result_tokens: usize,
     /// Total bytes of captured console output (16 KiB).
     pub max_log_bytes: usize,
-    /// Maximum source size accepted (256 KiB).
+    /// Maximum source size accepted (64 KiB).
     pub max_code_bytes: usize,
 }
 
@@ -37,7 +37,7 @@ impl Default for Limits {
             max_response_bytes: 8 << 20,
             max_result_tokens: 8_000,
             max_log_bytes: 16 << 10,
-            max_code_bytes: 256 << 10,
+            max_code_bytes: 64 << 10,
         }
     }
 }

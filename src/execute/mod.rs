@@ -203,8 +203,10 @@ impl Executor {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         // The JS stack limit must be reached long before the native stack
-        // runs out; swc's parser also recurses on nested code.
-        let stack = (64 << 20).max(config.limits.stack_bytes * 8);
+        // runs out, and swc recurses once per nesting level of the code
+        // (bounded by the code size limit and `strip`'s bracket check).
+        // Only touched pages are committed.
+        let stack = (256 << 20).max(config.limits.stack_bytes * 8 + config.limits.max_code_bytes * 4096);
         for i in 0..config.workers.max(1) {
             let shared = shared.clone();
             let rx = rx.clone();

@@ -12,7 +12,7 @@
 use super::engine::{Engine, EngineFailure, Host, RunSpec, Wait};
 use super::output::ErrorKind;
 use rquickjs::context::intrinsic;
-use rquickjs::{Context, Ctx, Function, Object, Runtime, Value};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -48,15 +48,42 @@ impl Engine for QuickJs {
         rt.set_max_stack_size(spec.limits.stack_bytes);
         let stop = spec.stop.clone();
         rt.set_interrupt_handler(Some(Box::new(move || stop.reason().is_some())));
+        // The last rejection nobody handled: explains a hang, and is how an
+        // out-of-memory inside a promise job surfaces.
+        let unhandled: Rc<RefCell<Option<String>>> = Rc::default();
+        let u = unhandled.clone();
+        rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
+            if !handled {
+                let text = if reason.is_null() || reason.is_undefined() {
+                    "out of memory".to_string()
+                } else {
+                    describe_value(&reason)
+                };
+                *u.borrow_mut() = Some(text);
+            }
+        })));
         let ctx = Context::custom::<Intrinsics>(&rt).map_err(|e| internal("context", e))?;
-        let result = ctx.with(|ctx| event_loop(&ctx, spec, host));
+        let result = match ctx.with(|ctx| start(&ctx, spec, host.clone())) {
+            Ok(settle) => {
+                let r = event_loop(&rt, &ctx, spec, &host, &settle, &unhandled);
+                drop(settle);
+                r
+            }
+            Err(e) => Err(e),
+        };
         drop(ctx);
         drop(rt);
         result
     }
 }
 
-fn event_loop<'js>(ctx: &Ctx<'js>, spec: &RunSpec<'_>, host: Rc<RefCell<dyn Host>>) -> Result<(), EngineFailure> {
+/// Evaluates the prelude, compiles the code and starts it. Returns the
+/// prelude's `settle` function for the event loop.
+fn start<'js>(
+    ctx: &Ctx<'js>,
+    spec: &RunSpec<'_>,
+    host: Rc<RefCell<dyn Host>>,
+) -> Result<Persistent<Function<'static>>, EngineFailure> {
     let fail = |e: rquickjs::Error| exception(ctx, spec, e);
     let prelude: Function = ctx.eval(PRELUDE).map_err(fail)?;
 
@@ -73,7 +100,7 @@ fn event_loop<'js>(ctx: &Ctx<'js>, spec: &RunSpec<'_>, host: Rc<RefCell<dyn Host
         h.borrow_mut().log(&level, &text);
     })
     .map_err(fail)?;
-    let h = host.clone();
+    let h = host;
     let host_done = Function::new(ctx.clone(), move |ok: bool, json: String| {
         h.borrow_mut().finish(ok, json);
     })
@@ -88,9 +115,33 @@ fn event_loop<'js>(ctx: &Ctx<'js>, spec: &RunSpec<'_>, host: Rc<RefCell<dyn Host
     // Compiling the code does not run it: it is one function expression.
     let main: Value = ctx.eval(spec.js).map_err(fail)?;
     run.call::<_, ()>((main,)).map_err(fail)?;
+    Ok(Persistent::save(ctx, settle))
+}
 
+/// Runs jobs, then waits for the host, until the code finishes or must stop.
+fn event_loop(
+    rt: &Runtime,
+    ctx: &Context,
+    spec: &RunSpec<'_>,
+    host: &Rc<RefCell<dyn Host>>,
+    settle: &Persistent<Function<'static>>,
+    unhandled: &Rc<RefCell<Option<String>>>,
+) -> Result<(), EngineFailure> {
+    // A job can only throw past its promise when QuickJS itself failed
+    // (out of memory while rejecting) or was interrupted.
+    let mut job_failed = false;
     loop {
-        while ctx.execute_pending_job() {
+        loop {
+            match rt.execute_pending_job() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    e.0.with(|c| {
+                        let _ = c.catch();
+                    });
+                    job_failed = true;
+                }
+            }
             if let Some(kind) = spec.stop.reason() {
                 return Err(stopped(kind, spec));
             }
@@ -104,14 +155,31 @@ fn event_loop<'js>(ctx: &Ctx<'js>, spec: &RunSpec<'_>, host: Rc<RefCell<dyn Host
         let next = host.borrow_mut().wait();
         match next {
             Wait::Settled { id, json } => {
-                settle.call::<_, ()>((id, json)).map_err(fail)?;
+                ctx.with(|ctx| {
+                    let f = settle.clone().restore(&ctx).map_err(|e| exception(&ctx, spec, e))?;
+                    f.call::<_, ()>((id, json)).map_err(|e| exception(&ctx, spec, e))
+                })?;
             }
             Wait::Stop => {}
+            Wait::Idle if job_failed => {
+                return Err(classify("out of memory".into(), spec));
+            }
             Wait::Idle => {
+                let last = unhandled.borrow_mut().take();
+                if let Some(reason) = last {
+                    let f = classify(reason.clone(), spec);
+                    if f.kind != ErrorKind::Runtime {
+                        return Err(f);
+                    }
+                    return Err(EngineFailure {
+                        kind: ErrorKind::Runtime,
+                        message: format!("the code awaited a promise that never settles, and a promise was rejected without a handler: {reason}"),
+                    });
+                }
                 return Err(EngineFailure {
                     kind: ErrorKind::Runtime,
                     message: "the code awaited a promise that never settles (nothing else was pending); make sure every promise you await resolves, and that the code returns".into(),
-                })
+                });
             }
         }
     }

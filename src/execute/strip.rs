@@ -29,6 +29,7 @@ pub(crate) fn to_js(code: &str) -> Result<String, String> {
     if code.trim().is_empty() {
         return Err("the code is empty: send TypeScript such as `return await api.someOperation({ ... })`".into());
     }
+    check_nesting(code)?;
     let wrapped = format!("{OPEN}{code}{CLOSE}");
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
@@ -81,6 +82,53 @@ pub(crate) fn to_js(code: &str) -> Result<String, String> {
         }
         Ok(swc_ecma_codegen::to_code_default(cm.clone(), None, &script))
     })
+}
+
+/// Deepest bracket nesting accepted. The parser and the AST passes recurse
+/// per level; this bound (with the code size limit and the workers' large
+/// stacks) keeps hostile code from overflowing the native stack.
+const MAX_NESTING: usize = 1000;
+
+/// Rejects code nested deeper than [`MAX_NESTING`] brackets (outside
+/// string literals and comments).
+fn check_nesting(code: &str) -> Result<(), String> {
+    let b = code.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    if max > MAX_NESTING {
+        return Err(format!(
+            "the code nests brackets {max} levels deep (the limit is {MAX_NESTING}); flatten it"
+        ));
+    }
+    Ok(())
 }
 
 /// The `async function` inside the wrapper's parentheses.
@@ -219,6 +267,14 @@ mod tests {
         assert!(err.contains("2 | const b = (2;"), "{err}");
         let err = to_js("```ts\nlet x = ;\n```").unwrap_err();
         assert!(err.starts_with("SyntaxError at line 2:"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let code = format!("return {}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(to_js(&code).unwrap_err().contains("levels deep"));
+        let ok = format!("const s = '{}'; return s", "(".repeat(5000));
+        assert!(to_js(&ok).is_ok());
     }
 
     #[test]
