@@ -68,7 +68,12 @@ pub(crate) struct ExecArgs {
     /// The spec: a file path or an http(s) URL.
     pub(crate) spec: String,
     /// The TypeScript to run.
-    #[arg(long, value_name = "CODE", required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        long,
+        value_name = "CODE",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     pub(crate) code: Option<String>,
     /// Read the TypeScript from this file (`-` for stdin).
     #[arg(long, value_name = "FILE")]

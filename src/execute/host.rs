@@ -48,7 +48,9 @@ pub(crate) struct HostState {
 
 impl std::fmt::Debug for HostState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostState").field("started", &self.started).finish_non_exhaustive()
+        f.debug_struct("HostState")
+            .field("started", &self.started)
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,7 +120,12 @@ impl HostState {
     }
 
     fn error(kind: &'static str, message: String) -> HostError {
-        HostError { kind, message, status: None, body: None }
+        HostError {
+            kind,
+            message,
+            status: None,
+            body: None,
+        }
     }
 
     fn settled(&mut self, done: Done) -> Wait {
@@ -135,11 +142,20 @@ impl HostState {
             rec.ms = took.as_millis() as u64;
         }
         if let (Some(p), Some(rec)) = (&self.progress, self.trace.get(trace)) {
-            let done = self.trace.iter().filter(|r| r.status.is_some() || r.ms > 0).count();
-            p(&Progress { calls_done: done, call: rec.clone() });
+            let done = self
+                .trace
+                .iter()
+                .filter(|r| r.status.is_some() || r.ms > 0)
+                .count();
+            p(&Progress {
+                calls_done: done,
+                call: rec.clone(),
+            });
         }
         while self.in_flight < self.shared.limits.max_concurrent_calls.max(1) {
-            let Some(q) = self.queue.pop_front() else { break };
+            let Some(q) = self.queue.pop_front() else {
+                break;
+            };
             self.spawn(q);
         }
         let json = match result {
@@ -149,14 +165,23 @@ impl HostState {
             }
             Err(e) => {
                 let he = match e {
-                    CallError::Api { status, message, body } => HostError {
+                    CallError::Api {
+                        status,
+                        message,
+                        body,
+                    } => HostError {
                         kind: "api",
-                        message: self.redact(&format!("{label}: {message}: {}", cut_str(&body, 300))),
+                        message: self
+                            .redact(&format!("{label}: {message}: {}", cut_str(&body, 300))),
                         status: Some(status),
                         body: Some(self.redact(&body)),
                     },
-                    CallError::Limit(m) => Self::error("limit", self.redact(&format!("{label}: {m}"))),
-                    CallError::Egress(m) => Self::error("policy", self.redact(&format!("{label}: {m}"))),
+                    CallError::Limit(m) => {
+                        Self::error("limit", self.redact(&format!("{label}: {m}")))
+                    }
+                    CallError::Egress(m) => {
+                        Self::error("policy", self.redact(&format!("{label}: {m}")))
+                    }
                     CallError::Network(m) => HostError {
                         kind: "api",
                         message: self.redact(&format!("{label}: {m}")),
@@ -172,18 +197,35 @@ impl HostState {
 }
 
 impl Host for HostState {
-    fn start_call(&mut self, api_name: &str, op_name: &str, params_json: &str) -> Result<u64, HostError> {
+    fn start_call(
+        &mut self,
+        api_name: &str,
+        op_name: &str,
+        params_json: &str,
+    ) -> Result<u64, HostError> {
         let shared = self.shared.clone();
-        let Some((api_idx, entry)) = shared.apis.iter().enumerate().find(|(_, a)| a.name == api_name) else {
+        let Some((api_idx, entry)) = shared
+            .apis
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.name == api_name)
+        else {
             return Err(Self::error("runtime", format!("unknown API `{api_name}`")));
         };
         let params: Value = serde_json::from_str(params_json).map_err(|e| {
-            Self::error("runtime", format!("{api_name}.{op_name}: the params could not be read: {e}"))
+            Self::error(
+                "runtime",
+                format!("{api_name}.{op_name}: the params could not be read: {e}"),
+            )
         })?;
         let (label, prepared) = prepare(entry, op_name, &params, &self.scopes)?;
         if let Some(c) = &entry.target.credential {
             if let Some(h) = c.header_name() {
-                if prepared.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(h)) {
+                if prepared
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case(h))
+                {
                     return Err(Self::error(
                         "policy",
                         format!("{label}: the `{h}` header carries the API credential and is set by the host; remove it"),
@@ -211,7 +253,12 @@ impl Host for HostState {
             ms: 0,
         });
         self.labels.push(label);
-        let q = Queued { id, trace, api: api_idx, req: prepared };
+        let q = Queued {
+            id,
+            trace,
+            api: api_idx,
+            req: prepared,
+        };
         if self.in_flight < self.shared.limits.max_concurrent_calls.max(1) {
             self.spawn(q);
         } else {
@@ -226,9 +273,17 @@ impl Host for HostState {
             self.logs_dropped += 1;
             return;
         }
-        let line = if level == "log" { text.to_string() } else { format!("[{level}] {text}") };
+        let line = if level == "log" {
+            text.to_string()
+        } else {
+            format!("[{level}] {text}")
+        };
         let room = (max - self.log_bytes).min(4000);
-        let line = if line.len() > room { cut_str(&line, room / 4) } else { line };
+        let line = if line.len() > room {
+            cut_str(&line, room / 4)
+        } else {
+            line
+        };
         let line = self.redact(&line);
         self.log_bytes += line.len().max(1);
         self.logs.push(line);
@@ -274,8 +329,18 @@ fn prepare(
     scopes: &Scopes,
 ) -> Result<(String, request::Prepared), HostError> {
     let api = &entry.name;
-    let bad = |m: String| HostError { kind: "runtime", message: m, status: None, body: None };
-    let policy = |m: String| HostError { kind: "policy", message: m, status: None, body: None };
+    let bad = |m: String| HostError {
+        kind: "runtime",
+        message: m,
+        status: None,
+        body: None,
+    };
+    let policy = |m: String| HostError {
+        kind: "policy",
+        message: m,
+        status: None,
+        body: None,
+    };
     if op_name.is_empty() {
         let mut req = request::generic(api, params).map_err(bad)?;
         let op = OpTable::match_path(&entry.api, req.method, &req.path);
@@ -294,7 +359,9 @@ fn prepare(
             "{api}.{op_name} is not an operation of this API.{hint} Use the search tool to find operation names, or {api}.request({{ method, path }}) for endpoints the spec lacks."
         )));
     };
-    scopes.check(api, Some(op), op.method, false).map_err(policy)?;
+    scopes
+        .check(api, Some(op), op.method, false)
+        .map_err(policy)?;
     let req = request::from_operation(api, op, params).map_err(bad)?;
     Ok((format!("{api}.{}", op.name), req))
 }

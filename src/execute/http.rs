@@ -63,7 +63,11 @@ impl AuthScheme {
     /// the first declared scheme). OAuth 2 and OpenID Connect tokens are
     /// sent as bearer tokens.
     pub fn from_spec(api: &Api) -> Option<AuthScheme> {
-        let preferred = api.security.iter().flat_map(|r| r.keys()).collect::<Vec<_>>();
+        let preferred = api
+            .security
+            .iter()
+            .flat_map(|r| r.keys())
+            .collect::<Vec<_>>();
         let schemes = preferred
             .iter()
             .filter_map(|n| api.security_schemes.iter().find(|s| &&s.name == n))
@@ -134,7 +138,13 @@ impl Credentials {
             SecretSource::Env(var) => std::env::var(var)
                 .map_err(|_| anyhow::anyhow!("credential environment variable {var} is not set"))?,
             SecretSource::File(path) => std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read credential file {}: {}", path.display(), e.kind()))?
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot read credential file {}: {}",
+                        path.display(),
+                        e.kind()
+                    )
+                })?
                 .trim_end_matches(['\r', '\n'])
                 .to_string(),
             SecretSource::Value(s) => s.expose().to_string(),
@@ -151,7 +161,8 @@ impl Credentials {
             secret.clone(),
             base64(secret.as_bytes()),
             url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
-            percent_encoding::utf8_percent_encode(&secret, percent_encoding::NON_ALPHANUMERIC).to_string(),
+            percent_encoding::utf8_percent_encode(&secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
         ];
         redactions.retain(|r| r.len() >= 4);
         redactions.sort_by_key(|r| std::cmp::Reverse(r.len()));
@@ -201,7 +212,11 @@ fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -266,8 +281,12 @@ impl Resolve for GuardedResolver {
         let allow = self.allow_private;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let ok: Vec<SocketAddr> = addrs.into_iter().filter(|a| allow || !is_private(a.ip())).collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let ok: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| allow || !is_private(a.ip()))
+                .collect();
             if ok.is_empty() {
                 return Err(format!("{host} {REFUSED}").into());
             }
@@ -308,7 +327,11 @@ pub(crate) struct Reply {
 #[derive(Debug)]
 pub(crate) enum CallError {
     /// Non-2xx: status, message, bounded body excerpt.
-    Api { status: u16, message: String, body: String },
+    Api {
+        status: u16,
+        message: String,
+        body: String,
+    },
     /// A size limit.
     Limit(String),
     /// Refused by the egress policy.
@@ -321,7 +344,11 @@ const MAX_REDIRECTS: usize = 5;
 const EXCERPT_CHARS: usize = 1000;
 
 /// Builds `base + path + ?query` and checks it stays under the base URL.
-pub(crate) fn build_url(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url, CallError> {
+pub(crate) fn build_url(
+    base: &Url,
+    path: &str,
+    query: &[(String, String)],
+) -> Result<Url, CallError> {
     let mut s = base.clone();
     s.set_query(None);
     s.set_fragment(None);
@@ -329,18 +356,31 @@ pub(crate) fn build_url(base: &Url, path: &str, query: &[(String, String)]) -> R
     text.push_str(path);
     if !query.is_empty() {
         text.push('?');
-        text.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish());
+        text.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query)
+                .finish(),
+        );
     }
-    let url = Url::parse(&text).map_err(|e| CallError::Egress(format!("invalid request URL: {e}")))?;
+    let url =
+        Url::parse(&text).map_err(|e| CallError::Egress(format!("invalid request URL: {e}")))?;
     let base_path = base.path().trim_end_matches('/');
-    if !same_origin(&url, base) || !url.path().starts_with(base_path) || url.username() != "" || url.password().is_some() {
-        return Err(CallError::Egress("the request would leave the API's base URL; refused".into()));
+    if !same_origin(&url, base)
+        || !url.path().starts_with(base_path)
+        || url.username() != ""
+        || url.password().is_some()
+    {
+        return Err(CallError::Egress(
+            "the request would leave the API's base URL; refused".into(),
+        ));
     }
     Ok(url)
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn check_literal(url: &Url, allow_private: bool) -> Result<(), CallError> {
@@ -423,15 +463,21 @@ pub(crate) async fn send(
                     set("authorization", c.header_value.clone().unwrap_or_default())?
                 }
                 AuthScheme::ApiKeyHeader(h) => set(h, c.secret.expose().to_string())?,
-                AuthScheme::ApiKeyCookie(name) => set("cookie", format!("{name}={}", c.secret.expose()))?,
+                AuthScheme::ApiKeyCookie(name) => {
+                    set("cookie", format!("{name}={}", c.secret.expose()))?
+                }
                 AuthScheme::ApiKeyQuery(name) => {
-                    send_url.query_pairs_mut().append_pair(name, c.secret.expose());
+                    send_url
+                        .query_pairs_mut()
+                        .append_pair(name, c.secret.expose());
                 }
             }
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(CallError::Network("request not sent: the execution's time is up".into()));
+            return Err(CallError::Network(
+                "request not sent: the execution's time is up".into(),
+            ));
         }
         let mut rb = client
             .request(to_reqwest(method), send_url)
@@ -490,7 +536,11 @@ pub(crate) async fn send(
         let code = status.as_u16();
         if !status.is_success() {
             let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
-            let more = if text.chars().count() > EXCERPT_CHARS { "…" } else { "" };
+            let more = if text.chars().count() > EXCERPT_CHARS {
+                "…"
+            } else {
+                ""
+            };
             return Err(CallError::Api {
                 status: code,
                 message: format!(
@@ -545,7 +595,20 @@ mod tests {
 
     #[test]
     fn private_ranges() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
             let ip: IpAddr = ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
             assert!(is_private(ip), "{ip}");
         }
@@ -565,8 +628,13 @@ mod tests {
     #[test]
     fn url_stays_under_base() {
         let base = Url::parse("https://api.example.com/v1/").unwrap_or_else(|_| unreachable!());
-        let u = build_url(&base, "/users/a%2F..%2Fb", &[("q".into(), "a b&c".into())]).map_err(|_| ()).unwrap_or_else(|()| unreachable!());
-        assert_eq!(u.as_str(), "https://api.example.com/v1/users/a%2F..%2Fb?q=a+b%26c");
+        let u = build_url(&base, "/users/a%2F..%2Fb", &[("q".into(), "a b&c".into())])
+            .map_err(|_| ())
+            .unwrap_or_else(|()| unreachable!());
+        assert_eq!(
+            u.as_str(),
+            "https://api.example.com/v1/users/a%2F..%2Fb?q=a+b%26c"
+        );
         assert!(build_url(&base, "/../admin", &[]).is_err());
     }
 }

@@ -142,9 +142,32 @@ impl std::fmt::Debug for Job {
 
 /// Globals a namespace may not shadow.
 const RESERVED: &[&str] = &[
-    "console", "ApiError", "PolicyError", "LimitError", "globalThis", "Object", "Function", "Array",
-    "Number", "String", "Boolean", "Symbol", "Promise", "JSON", "Math", "Date", "RegExp", "Error",
-    "Proxy", "Reflect", "Map", "Set", "undefined", "NaN", "Infinity", "eval",
+    "console",
+    "ApiError",
+    "PolicyError",
+    "LimitError",
+    "globalThis",
+    "Object",
+    "Function",
+    "Array",
+    "Number",
+    "String",
+    "Boolean",
+    "Symbol",
+    "Promise",
+    "JSON",
+    "Math",
+    "Date",
+    "RegExp",
+    "Error",
+    "Proxy",
+    "Reflect",
+    "Map",
+    "Set",
+    "undefined",
+    "NaN",
+    "Infinity",
+    "eval",
 ];
 
 impl Executor {
@@ -167,7 +190,12 @@ impl Executor {
                     .servers
                     .first()
                     .map(|s| s.default_url())
-                    .ok_or_else(|| anyhow::anyhow!("API {:?}: the spec has no server URL; give a base URL", a.name))?,
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "API {:?}: the spec has no server URL; give a base URL",
+                            a.name
+                        )
+                    })?,
             };
             let base = url::Url::parse(&base)
                 .map_err(|e| anyhow::anyhow!("API {:?}: base URL {base:?} is not an absolute URL ({e}); give one like https://api.example.com", a.name))?;
@@ -178,7 +206,10 @@ impl Executor {
                 anyhow::bail!("API {:?}: put credentials in the credential configuration, not in the base URL", a.name);
             }
             let credential = match &a.credentials {
-                Some(c) => Some(c.resolve().map_err(|e| anyhow::anyhow!("API {:?}: {e}", a.name))?),
+                Some(c) => Some(
+                    c.resolve()
+                        .map_err(|e| anyhow::anyhow!("API {:?}: {e}", a.name))?,
+                ),
                 None => None,
             };
             if let Some(c) = &credential {
@@ -188,7 +219,11 @@ impl Executor {
                 name: a.name.clone(),
                 table: sdk::OpTable::new(&a.api),
                 api: a.api,
-                target: http::Target { base, allow_private: config.allow_private_network, credential },
+                target: http::Target {
+                    base,
+                    allow_private: config.allow_private_network,
+                    credential,
+                },
             });
         }
         redactions.sort_by_key(|r| std::cmp::Reverse(r.len()));
@@ -206,7 +241,8 @@ impl Executor {
         // runs out, and swc recurses once per nesting level of the code
         // (bounded by the code size limit and `strip`'s bracket check).
         // Only touched pages are committed.
-        let stack = (256 << 20).max(config.limits.stack_bytes * 8 + config.limits.max_code_bytes * 4096);
+        let stack =
+            (256 << 20).max(config.limits.stack_bytes * 8 + config.limits.max_code_bytes * 4096);
         for i in 0..config.workers.max(1) {
             let shared = shared.clone();
             let rx = rx.clone();
@@ -215,7 +251,10 @@ impl Executor {
                 .stack_size(stack)
                 .spawn(move || worker(shared, rx))?;
         }
-        Ok(Executor { tx: Mutex::new(Some(tx)), shared })
+        Ok(Executor {
+            tx: Mutex::new(Some(tx)),
+            shared,
+        })
     }
 
     /// The namespaces available in the sandbox.
@@ -236,15 +275,29 @@ impl Executor {
         let token = cancel.child_token();
         let guard = token.clone().drop_guard();
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let job = Job { code: code.to_string(), scopes: scopes.clone(), cancel: token, progress, reply };
+        let job = Job {
+            code: code.to_string(),
+            scopes: scopes.clone(),
+            cancel: token,
+            progress,
+            reply,
+        };
         let sent = {
             let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
             tx.as_ref().is_some_and(|tx| tx.send(job).is_ok())
         };
         let out = if sent {
-            rx.await.unwrap_or_else(|_| failure(ErrorKind::Runtime, "internal error: the sandbox worker stopped".into()))
+            rx.await.unwrap_or_else(|_| {
+                failure(
+                    ErrorKind::Runtime,
+                    "internal error: the sandbox worker stopped".into(),
+                )
+            })
         } else {
-            failure(ErrorKind::Runtime, "internal error: the executor is shut down".into())
+            failure(
+                ErrorKind::Runtime,
+                "internal error: the executor is shut down".into(),
+            )
         };
         guard.disarm();
         out
@@ -270,7 +323,10 @@ fn failure(kind: ErrorKind, message: String) -> ExecOutcome {
 }
 
 fn worker(shared: Arc<Shared>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
         return;
     };
     let rt = Rc::new(rt);
@@ -284,11 +340,22 @@ fn worker(shared: Arc<Shared>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
             guard.recv()
         };
         let Ok(job) = job else { return };
-        let Job { code, scopes, cancel, progress, reply } = job;
+        let Job {
+            code,
+            scopes,
+            cancel,
+            progress,
+            reply,
+        } = job;
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run_job(&shared, &rt, &client, &code, scopes, cancel, progress)
         }))
-        .unwrap_or_else(|_| failure(ErrorKind::Runtime, "internal error while running the code".into()));
+        .unwrap_or_else(|_| {
+            failure(
+                ErrorKind::Runtime,
+                "internal error while running the code".into(),
+            )
+        });
         let _ = reply.send(out);
     }
 }
@@ -303,11 +370,18 @@ fn run_job(
     progress: Option<ProgressFn>,
 ) -> ExecOutcome {
     let limits = &shared.limits;
-    let stop = StopSignal { deadline: Instant::now() + limits.timeout, cancel };
+    let stop = StopSignal {
+        deadline: Instant::now() + limits.timeout,
+        cancel,
+    };
     if code.len() > limits.max_code_bytes {
         return failure(
             ErrorKind::Limit,
-            format!("the code is {} bytes, over the {}-byte limit; send less code", code.len(), limits.max_code_bytes),
+            format!(
+                "the code is {} bytes, over the {}-byte limit; send less code",
+                code.len(),
+                limits.max_code_bytes
+            ),
         );
     }
     let js = match strip::to_js(code) {
@@ -322,7 +396,12 @@ fn run_job(
         client.clone(),
         progress,
     )));
-    let spec = RunSpec { js: &js, namespaces: &shared.names, limits, stop: &stop };
+    let spec = RunSpec {
+        js: &js,
+        namespaces: &shared.names,
+        limits,
+        stop: &stop,
+    };
     let ran = shared.engine.run(&spec, host.clone());
     let mut h = host.borrow_mut();
     h.shutdown();
@@ -336,7 +415,12 @@ fn run_job(
         truncated: None,
     };
     match (ran, h.finished.take()) {
-        (Err(f), _) => out.error = Some(ExecError { kind: f.kind, message: redact(&f.message) }),
+        (Err(f), _) => {
+            out.error = Some(ExecError {
+                kind: f.kind,
+                message: redact(&f.message),
+            })
+        }
         (Ok(()), Some((true, json))) => {
             let json = redact(&json);
             match serde_json::from_str::<serde_json::Value>(&json) {
@@ -356,13 +440,24 @@ fn run_job(
         }
         (Ok(()), Some((false, json))) => {
             let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-            let kind = ErrorKind::parse(v.get("kind").and_then(|k| k.as_str()).unwrap_or("runtime"));
-            let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("the code failed").to_string();
+            let kind =
+                ErrorKind::parse(v.get("kind").and_then(|k| k.as_str()).unwrap_or("runtime"));
+            let message = v
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("the code failed")
+                .to_string();
             let message = quickjs::explain(kind, message, limits);
-            out.error = Some(ExecError { kind, message: redact(&output::cut_str(&message, 4000)) });
+            out.error = Some(ExecError {
+                kind,
+                message: redact(&output::cut_str(&message, 4000)),
+            });
         }
         (Ok(()), None) => {
-            out.error = Some(ExecError { kind: ErrorKind::Runtime, message: "the code ended without a result".into() })
+            out.error = Some(ExecError {
+                kind: ErrorKind::Runtime,
+                message: "the code ended without a result".into(),
+            })
         }
     }
     out

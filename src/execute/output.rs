@@ -115,7 +115,9 @@ pub(crate) fn fit(value: Value, budget: usize) -> (Value, Option<String>) {
         }
     }
     (
-        Value::String(format!("[result of {original} bytes dropped: too large even when cut]")),
+        Value::String(format!(
+            "[result of {original} bytes dropped: too large even when cut]"
+        )),
         Some(note(original, budget, None)),
     )
 }
@@ -145,7 +147,10 @@ fn shrink(v: &Value, items: usize, chars: usize, keys: usize, depth: usize) -> V
                 .map(|x| shrink(x, items, chars, keys, depth + 1))
                 .collect();
             if a.len() > items {
-                out.push(Value::String(format!("[… {} more items dropped]", a.len() - items)));
+                out.push(Value::String(format!(
+                    "[… {} more items dropped]",
+                    a.len() - items
+                )));
             }
             Value::Array(out)
         }
@@ -155,7 +160,10 @@ fn shrink(v: &Value, items: usize, chars: usize, keys: usize, depth: usize) -> V
                 out.insert(k.clone(), shrink(x, items, chars, keys, depth + 1));
             }
             if m.len() > keys {
-                out.insert("…".into(), Value::String(format!("{} more keys dropped", m.len() - keys)));
+                out.insert(
+                    "…".into(),
+                    Value::String(format!("{} more keys dropped", m.len() - keys)),
+                );
             }
             Value::Object(out)
         }
@@ -185,7 +193,9 @@ mod tests {
 
     #[test]
     fn big_arrays_are_cut_validly() {
-        let big: Vec<Value> = (0..10_000).map(|i| json!({"id": i, "name": "x".repeat(50)})).collect();
+        let big: Vec<Value> = (0..10_000)
+            .map(|i| json!({"id": i, "name": "x".repeat(50)}))
+            .collect();
         let (v, n) = fit(json!({"items": big}), 4000);
         let text = serde_json::to_string(&v).unwrap_or_default();
         assert!(text.len() <= 4000, "{}", text.len());

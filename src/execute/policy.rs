@@ -70,7 +70,10 @@ impl Scopes {
             ));
         }
         if let Some(methods) = &self.methods {
-            if !methods.iter().any(|m| m.eq_ignore_ascii_case(method.as_str())) {
+            if !methods
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(method.as_str()))
+            {
                 return Err(format!(
                     "{what}: method {method} is not allowed for this caller (allowed: {})",
                     methods.join(", ")
@@ -86,13 +89,12 @@ impl Scopes {
             if let Some(ops) = &self.operations {
                 let ok = ops.iter().any(|a| {
                     a == &op.name
-                        || a.strip_prefix(api).and_then(|r| r.strip_prefix('.'))
+                        || a.strip_prefix(api)
+                            .and_then(|r| r.strip_prefix('.'))
                             .is_some_and(|r| r == op.name || r == "*")
                 });
                 if !ok {
-                    return Err(format!(
-                        "{what} is not in this caller's allowed operations"
-                    ));
+                    return Err(format!("{what} is not in this caller's allowed operations"));
                 }
             }
             if let Some(tags) = &self.tags {

@@ -52,16 +52,18 @@ impl Engine for QuickJs {
         // out-of-memory inside a promise job surfaces.
         let unhandled: Rc<RefCell<Option<String>>> = Rc::default();
         let u = unhandled.clone();
-        rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
-            if !handled {
-                let text = if reason.is_null() || reason.is_undefined() {
-                    "out of memory".to_string()
-                } else {
-                    describe_value(&reason)
-                };
-                *u.borrow_mut() = Some(text);
-            }
-        })));
+        rt.set_host_promise_rejection_tracker(Some(Box::new(
+            move |_ctx, _promise, reason, handled| {
+                if !handled {
+                    let text = if reason.is_null() || reason.is_undefined() {
+                        "out of memory".to_string()
+                    } else {
+                        describe_value(&reason)
+                    };
+                    *u.borrow_mut() = Some(text);
+                }
+            },
+        )));
         let ctx = Context::custom::<Intrinsics>(&rt).map_err(|e| internal("context", e))?;
         let result = match ctx.with(|ctx| start(&ctx, spec, host.clone())) {
             Ok(settle) => {
@@ -88,12 +90,15 @@ fn start<'js>(
     let prelude: Function = ctx.eval(PRELUDE).map_err(fail)?;
 
     let h = host.clone();
-    let host_call = Function::new(ctx.clone(), move |api: String, op: String, params: String| -> String {
-        match h.borrow_mut().start_call(&api, &op, &params) {
-            Ok(id) => format!("{{\"id\":{id}}}"),
-            Err(e) => format!("{{\"error\":{}}}", e.to_json()),
-        }
-    })
+    let host_call = Function::new(
+        ctx.clone(),
+        move |api: String, op: String, params: String| -> String {
+            match h.borrow_mut().start_call(&api, &op, &params) {
+                Ok(id) => format!("{{\"id\":{id}}}"),
+                Err(e) => format!("{{\"error\":{}}}", e.to_json()),
+            }
+        },
+    )
     .map_err(fail)?;
     let h = host.clone();
     let host_log = Function::new(ctx.clone(), move |level: String, text: String| {
@@ -156,8 +161,12 @@ fn event_loop(
         match next {
             Wait::Settled { id, json } => {
                 ctx.with(|ctx| {
-                    let f = settle.clone().restore(&ctx).map_err(|e| exception(&ctx, spec, e))?;
-                    f.call::<_, ()>((id, json)).map_err(|e| exception(&ctx, spec, e))
+                    let f = settle
+                        .clone()
+                        .restore(&ctx)
+                        .map_err(|e| exception(&ctx, spec, e))?;
+                    f.call::<_, ()>((id, json))
+                        .map_err(|e| exception(&ctx, spec, e))
                 })?;
             }
             Wait::Stop => {}

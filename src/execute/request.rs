@@ -13,7 +13,11 @@ use sdk_gen::{BodyEncoding, Method, Operation, ParamLocation, ParamStyle, Parame
 use serde_json::{Map, Value};
 
 /// Everything but RFC 3986 unreserved characters is encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// For generic paths: `/` and already-encoded `%XX` are kept.
 const GENERIC_PATH: &AsciiSet = &SEGMENT.remove(b'/').remove(b'%').remove(b':').remove(b'@');
 
@@ -61,7 +65,11 @@ pub(crate) struct Body {
 }
 
 /// Builds the request for a typed call `api.op(params)`.
-pub(crate) fn from_operation(api: &str, op: &Operation, params: &Value) -> Result<Prepared, String> {
+pub(crate) fn from_operation(
+    api: &str,
+    op: &Operation,
+    params: &Value,
+) -> Result<Prepared, String> {
     let call = format!("{api}.{}", op.name);
     let empty = Map::new();
     let obj = match params {
@@ -113,7 +121,10 @@ pub(crate) fn from_operation(api: &str, op: &Operation, params: &Value) -> Resul
             .iter()
             .find(|p| p.location == ParamLocation::Path && p.name == name);
         let value = param.and_then(get).ok_or_else(|| {
-            format!("{call}: missing required path parameter `{}`", param.map_or(name, |p| p.key.as_str()))
+            format!(
+                "{call}: missing required path parameter `{}`",
+                param.map_or(name, |p| p.key.as_str())
+            )
         })?;
         let key = param.map_or(name, |p| p.key.as_str());
         path.push_str(&path_value(&call, key, param.map(|p| p.style), value)?);
@@ -134,13 +145,17 @@ pub(crate) fn from_operation(api: &str, op: &Operation, params: &Value) -> Resul
             ParamLocation::Query => push_query(&call, &mut query, p, v)?,
             ParamLocation::Header => {
                 let value = joined(&call, &p.key, v, ",")?;
-                check_header(&p.name, &value).map_err(|e| format!("{call}: parameter `{}`: {e}", p.key))?;
+                check_header(&p.name, &value)
+                    .map_err(|e| format!("{call}: parameter `{}`: {e}", p.key))?;
                 headers.push((p.name.clone(), value));
             }
             ParamLocation::Cookie => {
                 let value = joined(&call, &p.key, v, ",")?;
                 if value.contains([';', '\r', '\n', '\0']) || p.name.contains(['=', ';']) {
-                    return Err(format!("{call}: parameter `{}`: cookie values may not contain `;`, CR or LF", p.key));
+                    return Err(format!(
+                        "{call}: parameter `{}`: cookie values may not contain `;`, CR or LF",
+                        p.key
+                    ));
                 }
                 cookies.push(format!("{}={value}", p.name));
             }
@@ -188,7 +203,10 @@ pub(crate) fn generic(api: &str, args: &Value) -> Result<Prepared, String> {
         ));
     };
     for key in obj.keys() {
-        if !matches!(key.as_str(), "method" | "path" | "query" | "headers" | "body") {
+        if !matches!(
+            key.as_str(),
+            "method" | "path" | "query" | "headers" | "body"
+        ) {
             return Err(format!(
                 "{call}: unknown field `{key}`; use {{ method, path, query?, headers?, body? }}"
             ));
@@ -196,9 +214,15 @@ pub(crate) fn generic(api: &str, args: &Value) -> Result<Prepared, String> {
     }
     let method = match obj.get("method") {
         None | Some(Value::Null) => Method::Get,
-        Some(Value::String(m)) => Method::parse(m)
-            .ok_or_else(|| format!("{call}: unknown HTTP method {m:?}"))?,
-        Some(other) => return Err(format!("{call}: `method` must be a string, got {}", type_name(other))),
+        Some(Value::String(m)) => {
+            Method::parse(m).ok_or_else(|| format!("{call}: unknown HTTP method {m:?}"))?
+        }
+        Some(other) => {
+            return Err(format!(
+                "{call}: `method` must be a string, got {}",
+                type_name(other)
+            ))
+        }
     };
     let path = match obj.get("path") {
         Some(Value::String(p)) => generic_path(&call, p)?,
@@ -220,7 +244,12 @@ pub(crate) fn generic(api: &str, args: &Value) -> Result<Prepared, String> {
                 }
             }
         }
-        Some(other) => return Err(format!("{call}: `query` must be an object, got {}", type_name(other))),
+        Some(other) => {
+            return Err(format!(
+                "{call}: `query` must be an object, got {}",
+                type_name(other)
+            ))
+        }
     }
     let mut headers = Vec::new();
     match obj.get("headers") {
@@ -232,7 +261,12 @@ pub(crate) fn generic(api: &str, args: &Value) -> Result<Prepared, String> {
                 headers.push((k.clone(), value));
             }
         }
-        Some(other) => return Err(format!("{call}: `headers` must be an object, got {}", type_name(other))),
+        Some(other) => {
+            return Err(format!(
+                "{call}: `headers` must be an object, got {}",
+                type_name(other)
+            ))
+        }
     }
     let content_type = headers
         .iter()
@@ -280,11 +314,15 @@ fn generic_path(call: &str, p: &str) -> Result<String, String> {
     if p.contains("://") {
         return fail("must not contain a scheme or host");
     }
-    if p.chars().any(|c| c.is_control() || c == '\\' || c == '?' || c == '#' || c.is_whitespace()) {
+    if p.chars()
+        .any(|c| c.is_control() || c == '\\' || c == '?' || c == '#' || c.is_whitespace())
+    {
         return fail("must not contain `?`, `#`, `\\`, spaces or control characters");
     }
     for seg in p.split('/') {
-        let decoded = percent_encoding::percent_decode_str(seg).decode_utf8_lossy().to_string();
+        let decoded = percent_encoding::percent_decode_str(seg)
+            .decode_utf8_lossy()
+            .to_string();
         if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
             return fail("must not contain `.`/`..` segments or encoded slashes");
         }
@@ -292,14 +330,22 @@ fn generic_path(call: &str, p: &str) -> Result<String, String> {
     // Keep valid `%XX` escapes, encode a stray `%`.
     let bytes = p.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
-        if *b == b'%' && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
             return fail("has a `%` that is not a valid %XX escape");
         }
     }
     Ok(utf8_percent_encode(p, GENERIC_PATH).to_string())
 }
 
-fn path_value(call: &str, key: &str, style: Option<ParamStyle>, v: &Value) -> Result<String, String> {
+fn path_value(
+    call: &str,
+    key: &str,
+    style: Option<ParamStyle>,
+    v: &Value,
+) -> Result<String, String> {
     let raw = joined(call, key, v, ",")?;
     if raw.is_empty() || raw == "." || raw == ".." {
         return Err(format!(
@@ -314,7 +360,12 @@ fn path_value(call: &str, key: &str, style: Option<ParamStyle>, v: &Value) -> Re
     })
 }
 
-fn push_query(call: &str, out: &mut Vec<(String, String)>, p: &Parameter, v: &Value) -> Result<(), String> {
+fn push_query(
+    call: &str,
+    out: &mut Vec<(String, String)>,
+    p: &Parameter,
+    v: &Value,
+) -> Result<(), String> {
     let name = &p.name;
     match v {
         Value::Array(items) => {
@@ -353,7 +404,14 @@ fn push_query(call: &str, out: &mut Vec<(String, String)>, p: &Parameter, v: &Va
 }
 
 /// `a[b][c]=v` / `a[0]=v` flattening (deepObject query, form bodies).
-fn flatten(call: &str, key: &str, prefix: &str, v: &Value, out: &mut Vec<(String, String)>, depth: usize) -> Result<(), String> {
+fn flatten(
+    call: &str,
+    key: &str,
+    prefix: &str,
+    v: &Value,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) -> Result<(), String> {
     if depth > 8 {
         return Err(format!("{call}: parameter `{key}` is nested too deeply"));
     }
@@ -385,7 +443,10 @@ fn encode_body(call: &str, rb: &RequestBody, v: &Value) -> Result<Body, String> 
         }
         BodyEncoding::Form => {
             let Value::Object(m) = v else {
-                return Err(format!("{call}: the body is form-encoded and must be an object, got {}", type_name(v)));
+                return Err(format!(
+                    "{call}: the body is form-encoded and must be an object, got {}",
+                    type_name(v)
+                ));
             };
             let mut pairs = Vec::new();
             for (k, item) in m {
@@ -399,7 +460,10 @@ fn encode_body(call: &str, rb: &RequestBody, v: &Value) -> Result<Body, String> 
         }
         BodyEncoding::Multipart => {
             let Value::Object(m) = v else {
-                return Err(format!("{call}: the body is multipart and must be an object, got {}", type_name(v)));
+                return Err(format!(
+                    "{call}: the body is multipart and must be an object, got {}",
+                    type_name(v)
+                ));
             };
             let boundary = format!("codemode-{:016x}", boundary_seed());
             let mut out = Vec::new();
@@ -412,7 +476,10 @@ fn encode_body(call: &str, rb: &RequestBody, v: &Value) -> Result<Body, String> 
                     Value::Null => continue,
                     other => other.to_string(),
                 };
-                out.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n").as_bytes());
+                out.extend_from_slice(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n")
+                        .as_bytes(),
+                );
                 out.extend_from_slice(text.as_bytes());
                 out.extend_from_slice(b"\r\n");
             }
@@ -438,7 +505,10 @@ fn encode_body(call: &str, rb: &RequestBody, v: &Value) -> Result<Body, String> 
     if content_type.contains(['\r', '\n']) {
         return Err(format!("{call}: invalid content type"));
     }
-    Ok(Body { content_type, bytes })
+    Ok(Body {
+        content_type,
+        bytes,
+    })
 }
 
 fn boundary_seed() -> u64 {
@@ -457,7 +527,10 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), String> {
     {
         return Err(format!("{name:?} is not a valid header name"));
     }
-    if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0' || (c.is_control() && c != '\t')) {
+    if value
+        .chars()
+        .any(|c| c == '\r' || c == '\n' || c == '\0' || (c.is_control() && c != '\t'))
+    {
         return Err("header values may not contain CR, LF or other control characters".into());
     }
     let lower = name.to_ascii_lowercase();
@@ -499,7 +572,11 @@ fn expected_keys(op: &Operation) -> String {
         .map(|p| format!("{}{}", p.key, if p.required { "" } else { "?" }))
         .collect();
     if let Some(rb) = &op.request_body {
-        keys.push(format!("{}{}", op.body_key, if rb.required { "" } else { "?" }));
+        keys.push(format!(
+            "{}{}",
+            op.body_key,
+            if rb.required { "" } else { "?" }
+        ));
     }
     if keys.is_empty() {
         "no parameters".into()

@@ -49,12 +49,20 @@ impl OpTable {
             })
             .collect();
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        scored.into_iter().take(5).map(|(_, n)| n.to_string()).collect()
+        scored
+            .into_iter()
+            .take(5)
+            .map(|(_, n)| n.to_string())
+            .collect()
     }
 
     /// The operation whose path template matches a concrete (encoded) path
     /// with this method; literal segments win over `{param}` segments.
-    pub(crate) fn match_path<'a>(api: &'a Api, method: Method, path: &str) -> Option<&'a Operation> {
+    pub(crate) fn match_path<'a>(
+        api: &'a Api,
+        method: Method,
+        path: &str,
+    ) -> Option<&'a Operation> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         api.operations
             .iter()

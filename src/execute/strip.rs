@@ -27,7 +27,10 @@ const CLOSE: &str = "\n})";
 pub(crate) fn to_js(code: &str) -> Result<String, String> {
     let (code, line_offset) = strip_fences(code);
     if code.trim().is_empty() {
-        return Err("the code is empty: send TypeScript such as `return await api.someOperation({ ... })`".into());
+        return Err(
+            "the code is empty: send TypeScript such as `return await api.someOperation({ ... })`"
+                .into(),
+        );
     }
     check_nesting(code)?;
     let wrapped = format!("{OPEN}{code}{CLOSE}");
@@ -66,7 +69,9 @@ pub(crate) fn to_js(code: &str) -> Result<String, String> {
         let unresolved = Mark::new();
         let top_level = Mark::new();
         let program = Program::Script(script)
-            .apply(swc_ecma_transforms_base::resolver(unresolved, top_level, true))
+            .apply(swc_ecma_transforms_base::resolver(
+                unresolved, top_level, true,
+            ))
             .apply(swc_ecma_transforms_typescript::strip(unresolved, top_level));
         let Program::Script(mut script) = program else {
             return Err("internal error: expected a script".into());
@@ -211,7 +216,10 @@ pub(crate) fn strip_fences(code: &str) -> (&str, usize) {
         return (code, 0);
     };
     let info = after[..nl].trim();
-    if !info.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '+') {
+    if !info
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '+')
+    {
         return (code, 0);
     }
     let body_start = start + 3 + nl + 1;
@@ -232,6 +240,7 @@ pub(crate) fn strip_fences(code: &str) -> (&str, usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -250,7 +259,8 @@ mod tests {
 
     #[test]
     fn last_expression_is_returned() {
-        let js = to_js("interface A { x: number }\nconst a: A = { x: 1 };\na.x * 2").unwrap_or_default();
+        let js =
+            to_js("interface A { x: number }\nconst a: A = { x: 1 };\na.x * 2").unwrap_or_default();
         assert!(js.contains("return a.x * 2"), "{js}");
     }
 

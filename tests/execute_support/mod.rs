@@ -106,13 +106,20 @@ fn redirect(to: &str) -> Response {
 
 async fn handle(State(st): State<MockState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 16 << 20)
+        .await
+        .unwrap_or_default();
     let body = String::from_utf8_lossy(&bytes).to_string();
     let uri = parts.uri.to_string();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string()))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).to_string(),
+            )
+        })
         .collect();
     st.seen.lock().unwrap().push(Seen {
         method: parts.method.to_string(),
@@ -129,7 +136,10 @@ async fn handle(State(st): State<MockState>, req: Request) -> Response {
         .to_string();
     if let Some(code) = tail.strip_prefix("/status/") {
         let code: u16 = code.parse().unwrap_or(500);
-        return json_response(code, json!({"error": "mock error", "code": code, "detail": "x".repeat(3000)}));
+        return json_response(
+            code,
+            json!({"error": "mock error", "code": code, "detail": "x".repeat(3000)}),
+        );
     }
     match tail.as_str() {
         "/redirect/external" => return redirect("http://example.com/steal"),
@@ -137,11 +147,15 @@ async fn handle(State(st): State<MockState>, req: Request) -> Response {
         "/redirect/internal" => return redirect("/v1/public"),
         "/redirect/loop" => return redirect("/v1/redirect/loop"),
         "/big" => {
-            let n: usize = query_param(&query, "bytes").and_then(|b| b.parse().ok()).unwrap_or(10);
+            let n: usize = query_param(&query, "bytes")
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(10);
             return json_response(200, json!(["y".repeat(n)]));
         }
         "/slow" => {
-            let ms: u64 = query_param(&query, "ms").and_then(|b| b.parse().ok()).unwrap_or(10);
+            let ms: u64 = query_param(&query, "ms")
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(10);
             tokio::time::sleep(Duration::from_millis(ms)).await;
             return json_response(200, json!({"slept": ms}));
         }
@@ -152,8 +166,12 @@ async fn handle(State(st): State<MockState>, req: Request) -> Response {
                 .unwrap()
         }
         "/list" => {
-            let n: usize = query_param(&query, "n").and_then(|b| b.parse().ok()).unwrap_or(10);
-            let items: Vec<Value> = (0..n).map(|i| json!({"id": i, "name": format!("item {i}")})).collect();
+            let n: usize = query_param(&query, "n")
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(10);
+            let items: Vec<Value> = (0..n)
+                .map(|i| json!({"id": i, "name": format!("item {i}")}))
+                .collect();
             return json_response(200, Value::Array(items));
         }
         "/echo-auth" => {
@@ -199,21 +217,42 @@ pub fn spec(path: &str) -> Arc<sdk_gen::Api> {
 }
 
 pub fn api(name: &str, path: &str, base: String, cred: Option<Credentials>) -> LoadedApi {
-    LoadedApi { name: name.into(), api: spec(path), base_url: Some(base), credentials: cred }
+    LoadedApi {
+        name: name.into(),
+        api: spec(path),
+        base_url: Some(base),
+        credentials: cred,
+    }
 }
 
 pub fn bearer(secret: &str) -> Credentials {
-    Credentials { scheme: AuthScheme::Bearer, source: SecretSource::Value(Secret::new(secret)) }
+    Credentials {
+        scheme: AuthScheme::Bearer,
+        source: SecretSource::Value(Secret::new(secret)),
+    }
 }
 
 pub fn executor_with(apis: Vec<LoadedApi>, limits: Limits, workers: usize) -> Executor {
-    Executor::new(apis, ExecutorConfig { limits, workers, allow_private_network: true }).unwrap()
+    Executor::new(
+        apis,
+        ExecutorConfig {
+            limits,
+            workers,
+            allow_private_network: true,
+        },
+    )
+    .unwrap()
 }
 
 /// The mock API (`mock`) at the mock server, with a bearer token.
 pub fn mock_executor(mock: &Mock, limits: Limits) -> Executor {
     executor_with(
-        vec![api("mock", "fixtures/mock-api.yaml", mock.url("/v1"), Some(bearer("sekret-bearer-123")))],
+        vec![api(
+            "mock",
+            "fixtures/mock-api.yaml",
+            mock.url("/v1"),
+            Some(bearer("sekret-bearer-123")),
+        )],
         limits,
         2,
     )
@@ -230,17 +269,23 @@ pub fn run_scoped(ex: &Executor, code: &str, scopes: &Scopes) -> ExecOutcome {
 /// Asserts success and returns the result.
 #[track_caller]
 pub fn ok(out: &ExecOutcome) -> &Value {
-    assert!(out.ok, "expected success, got {}", serde_json::to_string_pretty(out).unwrap());
+    assert!(
+        out.ok,
+        "expected success, got {}",
+        serde_json::to_string_pretty(out).unwrap()
+    );
     &out.result
 }
 
 /// Asserts failure with this kind and returns the message.
 #[track_caller]
 pub fn err(out: &ExecOutcome, kind: &str) -> String {
-    let e = out
-        .error
-        .as_ref()
-        .unwrap_or_else(|| panic!("expected a {kind} error, got {}", serde_json::to_string(out).unwrap()));
+    let e = out.error.as_ref().unwrap_or_else(|| {
+        panic!(
+            "expected a {kind} error, got {}",
+            serde_json::to_string(out).unwrap()
+        )
+    });
     assert!(!out.ok);
     let k = serde_json::to_value(e.kind).unwrap();
     assert_eq!(k, kind, "wrong kind; message: {}", e.message);
