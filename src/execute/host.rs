@@ -34,6 +34,7 @@ pub(crate) struct HostState {
     progress: Option<ProgressFn>,
     next_id: u64,
     started: usize,
+    completed: usize,
     in_flight: usize,
     queue: VecDeque<Queued>,
     tasks: JoinSet<Done>,
@@ -72,6 +73,7 @@ impl HostState {
             progress,
             next_id: 1,
             started: 0,
+            completed: 0,
             in_flight: 0,
             queue: VecDeque::new(),
             tasks: JoinSet::new(),
@@ -131,6 +133,7 @@ impl HostState {
     fn settled(&mut self, done: Done) -> Wait {
         let (id, trace, result, took) = done;
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.completed += 1;
         let label = self.labels.get(trace).cloned().unwrap_or_default();
         let status = match &result {
             Ok(r) => Some(r.status),

@@ -62,7 +62,8 @@
     if (res.error) p[1](makeError(res.error)); else p[0](res.ok);
   }
 
-  const NOT_OPERATIONS = { then: 1, toJSON: 1, constructor: 1, valueOf: 1, toString: 1, inspect: 1, prototype: 1, __proto__: 1 };
+  const NOT_OPERATIONS = Object.create(null);
+  ['then', 'toJSON', 'constructor', 'valueOf', 'toString', 'inspect', 'prototype', '__proto__'].forEach(function (n) { NOT_OPERATIONS[n] = 1; });
   function namespace(api) {
     const request = function request(args) { return call(api, '', args); };
     const describe = function toString() { return '[SDK namespace ' + api + ']'; };
