@@ -272,7 +272,10 @@ fn promise_chain_flood_is_stopped() {
     // or the heap limit stops it first depends on GC timing: both are
     // containment, nothing else is.
     let (_, ex) = shared();
-    let out = run(ex, "function f() { return Promise.resolve().then(f) } f(); await new Promise(() => {})");
+    let out = run(
+        ex,
+        "function f() { return Promise.resolve().then(f) } f(); await new Promise(() => {})",
+    );
     let kind = serde_json::to_value(out.error.as_ref().unwrap().kind).unwrap();
     assert!(kind == "timeout" || kind == "memory", "{kind}");
     still_serving(ex);

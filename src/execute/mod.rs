@@ -384,7 +384,7 @@ fn run_job(
             ),
         );
     }
-    let js = match strip::to_js(code) {
+    let js = match strip::to_js_cached(code) {
         Ok(js) => js,
         Err(m) => return failure(ErrorKind::Syntax, m),
     };

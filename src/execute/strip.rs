@@ -21,6 +21,27 @@ use swc_ecma_parser::{lexer::Lexer, Parser, StringInput, Syntax, TsSyntax};
 const OPEN: &str = "(async function () {\n";
 const CLOSE: &str = "\n})";
 
+/// Entries in each worker's cache of stripped code.
+const CACHE_ENTRIES: usize = 64;
+
+thread_local! {
+    static CACHE: std::cell::RefCell<lru::LruCache<String, Result<std::sync::Arc<str>, String>>> =
+        std::cell::RefCell::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(CACHE_ENTRIES).unwrap_or(std::num::NonZeroUsize::MIN),
+        ));
+}
+
+/// [`to_js`] with a small per-thread cache keyed by the exact code (agents
+/// retry and repeat code; stripping is pure, so caching is safe).
+pub(crate) fn to_js_cached(code: &str) -> Result<std::sync::Arc<str>, String> {
+    if let Some(hit) = CACHE.with(|c| c.borrow_mut().get(code).cloned()) {
+        return hit;
+    }
+    let out = to_js(code).map(std::sync::Arc::<str>::from);
+    CACHE.with(|c| c.borrow_mut().put(code.to_string(), out.clone()));
+    out
+}
+
 /// Turns model-written TypeScript into a JavaScript expression that
 /// evaluates to an async function of no arguments. `Err` is a syntax error
 /// message meant for the model.
