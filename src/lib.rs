@@ -9,7 +9,9 @@
 //! - [`demo`]: the built-in bookshop API (spec + in-process server) that
 //!   `codemode serve` uses when no spec is given.
 //! - [`search`]: the `search` tool's engine (index, ranking, rendering).
+//! - [`execute`]: the sandbox that runs model-written TypeScript against the SDK.
 
 pub mod cli;
 pub mod demo;
+pub mod execute;
 pub mod search;

@@ -44,6 +44,21 @@ pub(crate) enum Command {
     ///
     /// Example: `codemode search api.github.com.json "merge a pull request" --limit 3`
     Search(SearchArgs),
+    /// Run TypeScript against the API in a fresh sandbox and print the result.
+    ///
+    /// The code calls the typed SDK (`return await github.reposGet({ owner: "rust-lang", repo: "rust" })`;
+    /// see `codemode sdk`) or `<api>.request({ method, path, query, headers, body })`. It may be a
+    /// body with top-level `await`/`return`, an `async () => {…}` arrow, or a script whose last
+    /// expression is the result.
+    ///
+    /// Credentials come from the environment and are added by the host; the code never sees them:
+    /// `CODEMODE_<API>_TOKEN` holds the secret (`<API>` is the namespace upper-cased, e.g.
+    /// `CODEMODE_GITHUB_TOKEN`; for basic auth the secret is `user:password`), and
+    /// `CODEMODE_<API>_AUTH` optionally says how to send it: `bearer`, `basic`, `header:NAME`,
+    /// `query:NAME` or `cookie:NAME` [default: from the spec's security schemes, else bearer].
+    ///
+    /// Exit code 0 when the code succeeded, 1 when it failed.
+    Exec(ExecArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,4 +106,39 @@ pub(crate) struct SearchArgs {
     /// Build the index in memory and do not cache it.
     #[arg(long)]
     pub(crate) no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    /// The spec: a file path or an http(s) URL.
+    pub(crate) spec: String,
+    /// The TypeScript to run.
+    #[arg(
+        long,
+        value_name = "CODE",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub(crate) code: Option<String>,
+    /// Read the TypeScript from this file (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) file: Option<std::path::PathBuf>,
+    /// Send requests here instead of the spec's first server URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    /// Allow requests to private, loopback and link-local addresses (refused by default).
+    #[arg(long)]
+    pub(crate) allow_private_network: bool,
+    /// Namespace of the SDK in the code [default: derived from the spec's title, e.g. `github`].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) namespace: Option<String>,
+    /// Only allow GET and HEAD requests.
+    #[arg(long)]
+    pub(crate) read_only: bool,
+    /// Wall-clock limit in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub(crate) timeout_ms: u64,
+    /// Print one JSON object: {"ok", "result", "logs", "calls", "error"}.
+    #[arg(long)]
+    pub(crate) json: bool,
 }

@@ -3,6 +3,7 @@
 //! `main` as one `anyhow` chain.
 
 mod args;
+mod exec;
 mod inspect;
 mod search;
 
@@ -49,6 +50,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode>
             let api = load(&a.spec)?;
             print_all(&search::run(&a, api)?)?;
         }
+        Command::Exec(a) => return exec::run(a),
     }
     Ok(ExitCode::SUCCESS)
 }
