@@ -6,5 +6,8 @@
 //!
 //! - [`cli`]: command-line parsing (raw args → resolved settings) and the
 //!   commands that print SDKs and spec summaries.
+//! - [`server`]: the MCP server (`codemode serve`): tools, transports, auth,
+//!   scopes, metrics and audit.
 
 pub mod cli;
+pub mod server;

@@ -28,6 +28,9 @@ pub(crate) enum Command {
     /// object with `title`, `version`, `openapi`, `servers`, `operations`,
     /// `schemas` and `warnings` for scripts.
     Inspect(InspectArgs),
+    /// Serve APIs to AI agents over MCP: two tools, `search` and `execute`.
+    #[command(long_about = crate::cli::serve::LONG_ABOUT)]
+    Serve(crate::cli::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

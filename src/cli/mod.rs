@@ -4,6 +4,7 @@
 
 mod args;
 mod inspect;
+pub(crate) mod serve;
 
 use args::{Cli, Command};
 use clap::Parser as _;
@@ -44,6 +45,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode>
             };
             print_all(&text)?;
         }
+        Command::Serve(a) => serve::run(a)?,
     }
     Ok(ExitCode::SUCCESS)
 }
