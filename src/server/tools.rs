@@ -26,10 +26,10 @@ use super::backend::{
 use super::metrics::Metrics;
 
 /// Longest API description shown in the tool list, in characters.
-const API_DESCRIPTION_CHARS: usize = 60;
+const API_DESCRIPTION_CHARS: usize = 50;
 /// Budget for the API list in the `search` description, in characters
-/// (≈ 4 characters per token keeps `tools/list` well under 1,000 tokens).
-const API_LIST_CHARS: usize = 1_300;
+/// (≈ 4 characters per token; with the schemas `tools/list` stays near 900 tokens, see tests/mcp_tools.rs).
+const API_LIST_CHARS: usize = 1_100;
 /// Default and maximum `search` results.
 const DEFAULT_LIMIT: u32 = 5;
 const MAX_LIMIT: u32 = 20;
@@ -73,10 +73,10 @@ impl CodemodeServer {
                 backend,
                 metrics,
                 local,
-                search_input: schema_for_type::<SearchInput>(),
-                search_output: schema_for_output::<SearchOutput>(),
-                execute_input: schema_for_type::<ExecuteInput>(),
-                execute_output: schema_for_output::<ExecuteOutput>(),
+                search_input: compact_schema(&schema_for_type::<SearchInput>(), true),
+                search_output: compact_schema(&schema_for_output::<SearchOutput>(), false),
+                execute_input: compact_schema(&schema_for_type::<ExecuteInput>(), true),
+                execute_output: compact_schema(&schema_for_output::<ExecuteOutput>(), false),
             }),
         }
     }
@@ -98,7 +98,7 @@ impl CodemodeServer {
                 Some(Cow::Owned(search_desc)),
                 self.inner.search_input.clone(),
             )
-            .with_title("Search API operations")
+            .with_title("Search operations")
             .with_raw_output_schema(self.inner.search_output.clone())
             .annotate(
                 ToolAnnotations::new()
@@ -112,7 +112,7 @@ impl CodemodeServer {
                 Some(Cow::Borrowed(EXECUTE_DESCRIPTION)),
                 self.inner.execute_input.clone(),
             )
-            .with_title("Run a TypeScript script against the APIs")
+            .with_title("Run a script")
             .with_raw_output_schema(self.inner.execute_output.clone())
             .annotate(
                 ToolAnnotations::new()
@@ -315,6 +315,90 @@ impl CodemodeServer {
             ..AuditEvent::default()
         };
         (result, event)
+    }
+}
+
+/// Shrinks a generated schema for the tool list (every token counts):
+/// inlines `$defs`, drops `$schema` (2020-12 is MCP's default), titles,
+/// numeric formats and bounds, defaults, `null` alternatives of optional
+/// fields (absent is how they are omitted), and, for output schemas, the
+/// field descriptions.
+fn compact_schema(schema: &JsonObject, keep_descriptions: bool) -> Arc<JsonObject> {
+    use serde_json::Value;
+    fn walk(v: &Value, defs: &JsonObject, keep: bool, top: bool) -> Value {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    if let Some(def) = r.strip_prefix("#/$defs/").and_then(|n| defs.get(n)) {
+                        return walk(def, defs, keep, false);
+                    }
+                }
+                if let Some(Value::Array(alts)) = o.get("anyOf") {
+                    let non_null: Vec<&Value> = alts
+                        .iter()
+                        .filter(|a| a.get("type") != Some(&Value::from("null")))
+                        .collect();
+                    if non_null.len() == 1 {
+                        return walk(non_null[0], defs, keep, false);
+                    }
+                }
+                let mut out = JsonObject::new();
+                for (k, val) in o {
+                    match k.as_str() {
+                        "$schema" | "$defs" | "title" | "format" | "minimum" | "maximum"
+                        | "default" => {}
+                        "description" if !keep || top => {}
+                        "type" => {
+                            let t = match val {
+                                Value::Array(ts) => {
+                                    let rest: Vec<&Value> =
+                                        ts.iter().filter(|t| *t != "null").collect();
+                                    if rest.len() == 1 {
+                                        rest[0].clone()
+                                    } else {
+                                        val.clone()
+                                    }
+                                }
+                                other => other.clone(),
+                            };
+                            out.insert(k.clone(), t);
+                        }
+                        "properties" => {
+                            let props = match val {
+                                Value::Object(p) => Value::Object(
+                                    p.iter()
+                                        .map(|(name, s)| (name.clone(), walk(s, defs, keep, false)))
+                                        .collect(),
+                                ),
+                                other => other.clone(),
+                            };
+                            out.insert(k.clone(), props);
+                        }
+                        _ => {
+                            out.insert(k.clone(), walk(val, defs, keep, false));
+                        }
+                    }
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| walk(i, defs, keep, false)).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    let defs = match schema.get("$defs") {
+        Some(serde_json::Value::Object(d)) => d.clone(),
+        _ => JsonObject::new(),
+    };
+    match walk(
+        &serde_json::Value::Object(schema.clone()),
+        &defs,
+        keep_descriptions,
+        true,
+    ) {
+        serde_json::Value::Object(o) => Arc::new(o),
+        _ => Arc::new(schema.clone()),
     }
 }
 
