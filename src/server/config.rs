@@ -467,17 +467,31 @@ fn resolve_file(
         }
     }
 
+    // The server's own origins (same-origin requests) are always allowed.
+    let mut allowed_origins: Vec<String> = file
+        .server
+        .allowed_origins
+        .iter()
+        .chain(&flags.allowed_origins)
+        .cloned()
+        .collect();
+    let own = public_url
+        .split_once("://")
+        .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")));
+    allowed_origins.extend(own);
+    if let Some(addr) = http.filter(|a| a.ip().is_loopback()) {
+        let port = addr.port();
+        for host in ["127.0.0.1", "localhost", "[::1]"] {
+            allowed_origins.push(format!("http://{host}:{port}"));
+        }
+    }
+    allowed_origins.dedup();
+
     Ok(Settings {
         apis,
         http,
         public_url,
-        allowed_origins: file
-            .server
-            .allowed_origins
-            .iter()
-            .chain(&flags.allowed_origins)
-            .cloned()
-            .collect(),
+        allowed_origins,
         allowed_hosts,
         max_body_bytes,
         local_scopes,
