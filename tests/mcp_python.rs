@@ -37,7 +37,7 @@ fn python_client_end_to_end() {
     let out = Command::new(python())
         .arg(root.join("tests/python/mcp_e2e.py"))
         .env("CODEMODE_BIN", env!("CARGO_BIN_EXE_codemode"))
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "debug")
         .output()
         .expect("run the Python MCP client");
     let stdout = String::from_utf8_lossy(&out.stdout);

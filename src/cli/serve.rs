@@ -65,6 +65,7 @@ pub(crate) fn run(a: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("no APIs to serve: pass --spec FILE (e.g. --spec petstore=petstore.yaml) or --config codemode.toml with [[apis]]");
     }
     let apis = server::load_apis(&settings, &env)?;
+    server::check_scopes(&settings, &apis)?;
     let backend = build_backend(apis)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,7 +7,7 @@
 //! `insufficient_scope`), and legacy sessions bound to the caller that
 //! created them. rmcp additionally checks `Host`, Origin and the body size.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -33,8 +33,31 @@ const MAX_SESSIONS: usize = 10_000;
 struct Guard {
     auth: Arc<Authenticator>,
     allowed_origins: Vec<String>,
-    /// Legacy session id → caller id that created it.
-    sessions: Mutex<HashMap<String, String>>,
+    /// Legacy session id → caller id that created it (oldest evicted first).
+    sessions: Mutex<Sessions>,
+}
+
+#[derive(Debug, Default)]
+struct Sessions {
+    owner: HashMap<String, String>,
+    order: VecDeque<String>,
+}
+
+impl Sessions {
+    fn bind(&mut self, id: &str, caller: String) {
+        while self.order.len() >= MAX_SESSIONS {
+            if let Some(old) = self.order.pop_front() {
+                self.owner.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_string());
+        self.owner.insert(id.to_string(), caller);
+    }
+
+    fn forget(&mut self, id: &str) {
+        self.owner.remove(id);
+        self.order.retain(|s| s != id);
+    }
 }
 
 /// Builds the router. `shutdown` stops the MCP sessions.
@@ -61,7 +84,7 @@ pub fn router(
     let guard = Arc::new(Guard {
         auth: auth.clone(),
         allowed_origins: settings.allowed_origins.clone(),
-        sessions: Mutex::new(HashMap::new()),
+        sessions: Mutex::new(Sessions::default()),
     });
     let metadata = auth.metadata();
     let metadata2 = metadata.clone();
@@ -181,7 +204,11 @@ async fn guard_mcp(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if let Some(id) = &session {
-        let owner = guard.sessions.lock().ok().and_then(|s| s.get(id).cloned());
+        let owner = guard
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|s| s.owner.get(id).cloned());
         if owner.is_some_and(|o| o != caller.id) {
             tracing::warn!(caller = %caller.id, "session of another caller refused");
             return json_error(StatusCode::NOT_FOUND, "session not found");
@@ -199,15 +226,12 @@ async fn guard_mcp(
             .and_then(|v| v.to_str().ok())
         {
             if session.is_none() && resp.status().is_success() {
-                if sessions.len() >= MAX_SESSIONS {
-                    sessions.clear();
-                }
-                sessions.insert(new_id.to_string(), caller_id);
+                sessions.bind(new_id, caller_id);
             }
         }
         if is_delete && resp.status().is_success() {
             if let Some(id) = &session {
-                sessions.remove(id);
+                sessions.forget(id);
             }
         }
     }
@@ -217,6 +241,19 @@ async fn guard_mcp(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_evict_the_oldest_binding() {
+        let mut s = Sessions::default();
+        for i in 0..=MAX_SESSIONS {
+            s.bind(&format!("s{i}"), "alice".into());
+        }
+        assert!(!s.owner.contains_key("s0"));
+        assert_eq!(s.owner.get("s1").map(String::as_str), Some("alice"));
+        s.forget("s1");
+        assert!(!s.owner.contains_key("s1"));
+        assert_eq!(s.owner.len(), MAX_SESSIONS - 1);
+    }
 
     #[test]
     fn origins_match_exactly_or_by_port_wildcard() {

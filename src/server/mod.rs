@@ -85,6 +85,53 @@ pub fn load_apis(
     Ok(out)
 }
 
+/// Checks that every scope rule names a loaded API and existing operations
+/// and tags, so a typo is an error at startup rather than a silent denial.
+pub fn check_scopes(settings: &Settings, apis: &[LoadedApi]) -> anyhow::Result<()> {
+    let mut sets: Vec<(String, &scopes::Scopes)> =
+        vec![("local.scopes".into(), &settings.local_scopes)];
+    for c in &settings.callers {
+        sets.push((format!("callers (name = {:?}).scopes", c.name), &c.scopes));
+    }
+    if let Some(o) = &settings.oauth {
+        for (name, s) in &o.scopes {
+            sets.push((format!("oauth.scopes.{name:?}"), s));
+        }
+    }
+    let names: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
+    for (key, set) in sets {
+        for (i, rule) in set.rules.iter().enumerate() {
+            if rule.api == "*" {
+                continue;
+            }
+            let Some(api) = apis.iter().find(|a| a.name == rule.api) else {
+                anyhow::bail!(
+                    "{key}[{i}].api = {:?} is not a loaded API: use one of {} or \"*\"",
+                    rule.api,
+                    names.join(", ")
+                );
+            };
+            for op in rule.operations.iter().flatten() {
+                if !api.api.operations.iter().any(|o| &o.name == op) {
+                    anyhow::bail!(
+                        "{key}[{i}].operations: {:?} has no operation {op:?}: use the SDK function names (codemode sdk <spec>)",
+                        rule.api
+                    );
+                }
+            }
+            for tag in rule.tags.iter().flatten() {
+                if !api.api.operations.iter().any(|o| o.tags.contains(tag)) {
+                    anyhow::bail!(
+                        "{key}[{i}].tags: no operation of {:?} has tag {tag:?}",
+                        rule.api
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// How a quick-start token is sent: as the spec's first usable security scheme says.
 fn scheme_from_spec(api: &sdk_gen::Api) -> CredentialScheme {
     use sdk_gen::{ParamLocation, SecuritySchemeKind as K};

@@ -236,6 +236,9 @@ async def scoped_reader(url, era):
         check(r.is_error and out["error"]["kind"] == "forbidden", f"[{era}] execute refuses an out-of-scope call")
         r = await client.call_tool("execute", {"code": 'call notes.getNote {"id": 2}'})
         check(structured(r)["result"] == NOTES[1], f"[{era}] read-only caller may call getNote")
+        r = await client.call_tool("execute", {"code": "sleep 5000", "timeout_ms": 60000})
+        out = structured(r)
+        check(r.is_error and out["error"]["kind"] == "timeout", f"[{era}] the caller's timeout limit caps timeout_ms")
 
 
 def raw_http_checks(server, oauth_key, workdir):
@@ -342,6 +345,7 @@ scopes = [{{ api = "*" }}]
 name = "reader"
 token_sha256 = "{sha(READER_TOKEN)}"
 scopes = [{{ api = "notes", read_only = true, tags = ["notes"] }}]
+limits = {{ timeout_ms = 400 }}
 
 [[callers]]
 name = "nogrant"
