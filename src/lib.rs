@@ -8,6 +8,9 @@
 //!   commands that print SDKs and spec summaries.
 //! - [`server`]: the MCP server (`codemode serve`): tools, transports, auth,
 //!   scopes, metrics and audit.
+//! - [`demo`]: the built-in bookshop API (spec + in-process server) that
+//!   `codemode serve` uses when no spec is given.
 
 pub mod cli;
+pub mod demo;
 pub mod server;

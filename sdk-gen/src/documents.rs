@@ -113,7 +113,7 @@ pub(crate) struct Target {
 impl Target {
     /// The value at the pointer, if the pointer exists.
     pub(crate) fn value(&self) -> Option<&Value> {
-        self.root.pointer(&self.pointer)
+        lookup(&self.root, &self.pointer)
     }
 }
 
@@ -179,7 +179,7 @@ impl Documents {
             ));
         }
         let root = Arc::clone(&self.docs[doc.0].root);
-        if root.pointer(&pointer).is_none() {
+        if lookup(&root, &pointer).is_none() {
             return Err(format!(
                 "points nowhere: {} has nothing at {}",
                 self.docs[doc.0].location,
@@ -214,7 +214,10 @@ fn read(location: &Location) -> Result<String, Error> {
                 path: path.clone(),
                 cause,
             })
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+            .map(|bytes| {
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }),
         Location::Url(url) => fetch(url),
     }
 }
@@ -265,4 +268,34 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
+}
+
+/// `Value::pointer` without an allocation per segment (it is on the hot path:
+/// every operation, parameter and response is reached through a pointer).
+pub(crate) fn lookup<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut target = root;
+    for segment in rest.split('/') {
+        let unescaped;
+        let key = if segment.contains('~') {
+            unescaped = segment.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            segment
+        };
+        target = match target {
+            Value::Object(map) => map.get(key)?,
+            Value::Array(list) => {
+                if key.len() > 1 && key.starts_with('0') {
+                    return None;
+                }
+                list.get(key.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(target)
 }

@@ -22,7 +22,7 @@
 //! that cannot be read at all is an [`Error`].
 //!
 //! ```
-//! let spec = r#"
+//! let spec = r##"
 //! openapi: 3.0.0
 //! info: { title: Pets, version: "1" }
 //! paths:
@@ -40,7 +40,7 @@
 //! components:
 //!   schemas:
 //!     Pet: { type: object, required: [name], properties: { name: { type: string } } }
-//! "#;
+//! "##;
 //! let api = sdk_gen::load_str("pets.yaml", spec)?;
 //! assert_eq!(api.operations[0].name, "petsGet");
 //! let ts = sdk_gen::typescript::declarations(&api, "pets")?;

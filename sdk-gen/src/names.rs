@@ -227,14 +227,14 @@ impl NameSet {
         if self.taken.insert(base.to_string()) {
             return base.to_string();
         }
-        (2..)
-            .map(|n| format!("{base}{n}"))
-            .find(|candidate| !self.taken.contains(candidate))
-            .map(|name| {
-                self.taken.insert(name.clone());
-                name
-            })
-            .unwrap_or_else(|| base.to_string())
+        let mut n = 2;
+        loop {
+            let candidate = format!("{base}{n}");
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+            n += 1;
+        }
     }
 }
 
@@ -272,8 +272,8 @@ pub(crate) fn assign_type_names(source_names: &[String], names: &mut NameSet) ->
     // collides or nobody can grow any more.
     loop {
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-        for i in 0..source_names.len() {
-            groups.entry(candidate(i, depth[i])).or_default().push(i);
+        for (i, d) in depth.iter().enumerate() {
+            groups.entry(candidate(i, *d)).or_default().push(i);
         }
         let mut grew = false;
         for (name, members) in &groups {

@@ -3,7 +3,7 @@
 //! parameters, `consumes`/`produces` and `definitions` mapped onto 3.x terms).
 //! Schemas are handed to [`crate::schema`].
 
-use crate::documents::{DocId, Documents, Location, Target};
+use crate::documents::{lookup, DocId, Documents, Location, Target};
 use crate::error::Error;
 use crate::model::*;
 use crate::names;
@@ -28,7 +28,7 @@ struct Found {
 
 impl Found {
     fn value(&self) -> &Value {
-        self.root.pointer(&self.pointer).unwrap_or(&Value::Null)
+        lookup(&self.root, &self.pointer).unwrap_or(&Value::Null)
     }
     fn child(&self, segment: &str) -> Found {
         Found {
@@ -37,6 +37,14 @@ impl Found {
             root: self.root.clone(),
         }
     }
+}
+
+/// A resolved parameter with its name and `in`, read once.
+#[derive(Debug, Clone)]
+struct ParamRef {
+    found: Found,
+    name: Option<String>,
+    location: Option<String>,
 }
 
 impl From<Target> for Found {
@@ -480,7 +488,7 @@ impl Normalizer {
     }
 
     /// The `parameters` list of a path item or operation, each resolved.
-    fn parameter_list(&mut self, parent: &Found) -> Vec<Found> {
+    fn parameter_list(&mut self, parent: &Found) -> Vec<ParamRef> {
         let len = match parent.value().get("parameters") {
             Some(Value::Array(items)) => items.len(),
             _ => return Vec::new(),
@@ -488,6 +496,14 @@ impl Normalizer {
         let list = parent.child("parameters");
         (0..len)
             .filter_map(|i| self.deref(list.child(&i.to_string()), "parameter"))
+            .map(|found| {
+                let v = found.value();
+                ParamRef {
+                    name: text(v, "name"),
+                    location: text(v, "in"),
+                    found,
+                }
+            })
             .collect()
     }
 
@@ -496,25 +512,21 @@ impl Normalizer {
         path: &str,
         method: Method,
         op: &Found,
-        shared_params: &[Found],
+        shared_params: &[ParamRef],
     ) -> Operation {
-        let v = op.value().clone();
-        let operation_id = text(&v, "operationId");
+        let root = op.root.clone();
+        let v = lookup(&root, &op.pointer).unwrap_or(&Value::Null);
+        let operation_id = text(v, "operationId");
         let base_name = names::operation_base_name(operation_id.as_deref(), method.key(), path);
 
         // Operation-level parameters override path-level ones with the same name and location.
         let own = self.parameter_list(op);
-        let key_of = |f: &Found| {
-            let p = f.value();
-            (
-                text(p, "name").unwrap_or_default(),
-                text(p, "in").unwrap_or_default(),
-            )
-        };
-        let own_keys: Vec<(String, String)> = own.iter().map(key_of).collect();
-        let mut all: Vec<Found> = shared_params
+        let mut all: Vec<ParamRef> = shared_params
             .iter()
-            .filter(|p| !own_keys.contains(&key_of(p)))
+            .filter(|p| {
+                !own.iter()
+                    .any(|o| o.name == p.name && o.location == p.location)
+            })
             .cloned()
             .collect();
         all.extend(own);
@@ -523,18 +535,18 @@ impl Normalizer {
         let mut body_param: Option<Found> = None;
         let mut form_params: Vec<Found> = Vec::new();
         for p in all {
-            match text(p.value(), "in").as_deref() {
-                Some("body") if self.dialect == Dialect::Swagger2 => body_param = Some(p),
-                Some("formData") if self.dialect == Dialect::Swagger2 => form_params.push(p),
+            match p.location.as_deref() {
+                Some("body") if self.dialect == Dialect::Swagger2 => body_param = Some(p.found),
+                Some("formData") if self.dialect == Dialect::Swagger2 => form_params.push(p.found),
                 // OpenAPI 3: these headers are set from the content types and
                 // security schemes, and a parameter of that name is ignored.
                 Some("header")
-                    if text(p.value(), "name").is_some_and(|n| {
+                    if p.name.as_deref().is_some_and(|n| {
                         ["accept", "content-type", "authorization"]
                             .contains(&n.to_ascii_lowercase().as_str())
                     }) => {}
                 _ => {
-                    if let Some(param) = self.parameter(&p) {
+                    if let Some(param) = self.parameter(&p.found) {
                         parameters.push(param);
                     }
                 }
@@ -575,14 +587,14 @@ impl Normalizer {
                 Some(_) => self.request_body_v3(op.child("requestBody")),
                 None => None,
             },
-            Dialect::Swagger2 => self.request_body_v2(&v, body_param, &form_params),
+            Dialect::Swagger2 => self.request_body_v2(v, body_param, &form_params),
         };
         let body_key = ["body", "requestBody", "body_"]
             .into_iter()
             .find(|k| !parameters.iter().any(|p| p.key == *k))
             .unwrap_or("body")
             .to_string();
-        let response = self.response(op, &v);
+        let response = self.response(op, v);
 
         Operation {
             name: base_name,
@@ -595,8 +607,8 @@ impl Normalizer {
             request_body,
             response,
             tags: string_list(v.get("tags")),
-            summary: text(&v, "summary"),
-            description: text(&v, "description"),
+            summary: text(v, "summary"),
+            description: text(v, "description"),
             deprecated: v.get("deprecated").and_then(Value::as_bool) == Some(true),
             security: security_requirements(v.get("security")),
             body_key,

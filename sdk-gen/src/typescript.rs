@@ -140,8 +140,17 @@ fn params_required(op: &Operation) -> bool {
 
 /// Collapses whitespace to single spaces and makes text safe inside `/** */`.
 fn one_line(text: &str) -> String {
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed.replace("*/", "*\\/")
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.contains("*/") {
+        out = out.replace("*/", "*\\/");
+    }
+    out
 }
 
 /// The first paragraph of `text`, on one line, cut at a sentence end (or a
@@ -153,10 +162,14 @@ pub fn summarize(text: &str, max: usize) -> String {
         .find(|p| !p.is_empty())
         .unwrap_or("");
     let line = one_line(first);
-    if line.chars().count() <= max {
+    // Byte length bounds char count from above: most lines stop here.
+    if line.len() <= max {
         return line;
     }
-    let cut: String = line.chars().take(max).collect();
+    let Some((cut_at, _)) = line.char_indices().nth(max) else {
+        return line;
+    };
+    let cut = &line[..cut_at];
     if let Some(end) = cut.rfind(". ") {
         if end > max / 3 {
             return cut[..=end].to_string();
