@@ -90,13 +90,6 @@ fn bad_configs_name_the_key() {
 }
 
 #[test]
-fn serve_without_apis_says_how_to_add_one() {
-    let (ok, _, stderr) = codemode(&["serve"]);
-    assert!(!ok);
-    assert!(stderr.contains("--spec"), "{stderr}");
-}
-
-#[test]
 fn help_lists_the_credential_variables() {
     let (ok, stdout, _) = codemode(&["serve", "--help"]);
     assert!(ok);

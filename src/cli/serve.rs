@@ -11,7 +11,11 @@ use crate::server::{self, backend::Backend, config};
 pub(crate) const LONG_ABOUT: &str = "\
 Serve APIs to AI agents over MCP: two tools, `search` and `execute`.
 
-Quick start (stdio, for a local MCP client):
+Try it with no spec: a built-in demo bookshop API (books, authors, orders)
+is served, backed by an in-process loopback server; no credentials needed:
+  codemode serve                      (stdio)
+  codemode serve --http               (http://127.0.0.1:8787/mcp)
+Your own API (stdio, for a local MCP client):
   codemode serve --spec github=api.github.com.json
 Streamable HTTP on a loopback port:
   codemode serve --spec petstore.yaml --http 127.0.0.1:8787
@@ -32,7 +36,8 @@ tool call; tokens and credentials are never logged.";
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// An OpenAPI spec to serve (path or URL), optionally named: `github=api.json`
-    /// [default name: from the spec's title]. Repeatable.
+    /// [default name: from the spec's title]. Repeatable. None (and no
+    /// [[apis]] in --config): the built-in demo bookshop API.
     #[arg(long = "spec", value_name = "[NAME=]SPEC")]
     pub(crate) specs: Vec<String>,
     /// TOML config file (see codemode.example.toml).
@@ -61,16 +66,22 @@ pub(crate) fn run(a: ServeArgs) -> anyhow::Result<()> {
     };
     let env = |k: &str| std::env::var(k).ok();
     let settings = config::resolve(&flags, &env)?;
-    if settings.apis.is_empty() {
-        anyhow::bail!("no APIs to serve: pass --spec FILE (e.g. --spec petstore=petstore.yaml) or --config codemode.toml with [[apis]]");
-    }
-    let apis = server::load_apis(&settings, &env)?;
-    server::check_scopes(&settings, &apis)?;
-    let backend = build_backend(apis)?;
+    let mut apis = server::load_apis(&settings, &env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // No API configured: serve the built-in demo bookshop (an in-process
+        // loopback server; its token is injected like any credential).
+        let _demo = if apis.is_empty() {
+            let (demo, api) = start_demo().await?;
+            apis.push(api);
+            Some(demo)
+        } else {
+            None
+        };
+        server::check_scopes(&settings, &apis)?;
+        let backend = build_backend(apis)?;
         if settings.http.is_some() {
             server::run_http(
                 &settings,
@@ -82,6 +93,32 @@ pub(crate) fn run(a: ServeArgs) -> anyhow::Result<()> {
             server::run_stdio(&settings, backend).await
         }
     })
+}
+
+async fn start_demo() -> anyhow::Result<(crate::demo::DemoServer, server::backend::LoadedApi)> {
+    use server::backend::{Credential, CredentialScheme, LoadedApi, Secret};
+    let api = crate::demo::api()
+        .map_err(|e| anyhow::anyhow!("the built-in demo spec does not load: {e}"))?;
+    let demo = crate::demo::spawn()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the built-in demo API on 127.0.0.1: {e}"))?;
+    tracing::info!(
+        api = crate::demo::NAME,
+        base_url = %demo.base_url(),
+        "no --spec or [[apis]] given: serving the built-in demo bookshop API"
+    );
+    let loaded = LoadedApi {
+        name: crate::demo::NAME.to_string(),
+        description: "Demo bookshop: books, authors, orders (built in, no credentials needed)"
+            .into(),
+        api: Arc::new(api),
+        base_url: Some(demo.base_url()),
+        credential: Some(Credential {
+            scheme: CredentialScheme::Bearer,
+            secret: Secret::new(demo.token.clone()),
+        }),
+    };
+    Ok((demo, loaded))
 }
 
 /// The engines behind the tools. The real search engine and sandbox are

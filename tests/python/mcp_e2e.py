@@ -307,6 +307,20 @@ async def stdio(config):
         await execute_basics(client, "stdio")
 
 
+async def demo():
+    """`codemode serve` with no spec serves the built-in demo bookshop."""
+    params = StdioServerParameters(command=BIN, args=["serve"], env={**os.environ, "CODEMODE_TESTING_BACKEND": "1"})
+    async with Client(params, mode="legacy") as client:
+        tools = (await client.list_tools()).tools
+        search = next(t for t in tools if t.name == "search")
+        check("- bookshop: " in search.description, "[demo] zero-config serve lists the demo bookshop API")
+        r = await client.call_tool("search", {"query": "list books"})
+        check(structured(r)["results"][0]["operation"] == "booksList", "[demo] search finds booksList")
+        r = await client.call_tool("execute", {"code": "call bookshop.booksList {}"})
+        out = structured(r)
+        check(out["ok"] and out["calls"][0]["status"] == 200 and out["result"]["items"], "[demo] execute calls the demo API with its injected token")
+
+
 async def main():
     work = tempfile.mkdtemp(prefix="codemode-e2e-")
     mock = ThreadingHTTPServer(("127.0.0.1", 0), MockApi)
@@ -389,6 +403,8 @@ jwks = "jwks.json"
     print("stdio", flush=True)
     await stdio(config)
     check(all(a == f"Bearer {UPSTREAM_SECRET}" for a in upstream_auth_seen), "every upstream call carried the host's credential")
+    print("demo (no spec)", flush=True)
+    await demo()
     mock.shutdown()
     print("ALL PASSED")
 
