@@ -407,6 +407,12 @@ fn resolve_file(
                     scopes(rules, &format!("oauth.scopes.{scope:?}"))?,
                 );
             }
+            if o.jwks.starts_with("http://") && !is_loopback_url(&o.jwks) {
+                anyhow::bail!(
+                    "oauth.jwks = {:?} uses plain http: serve the JWKS over https (or use a file path)",
+                    o.jwks
+                );
+            }
             Some(OAuthSettings {
                 issuer: o.issuer.clone(),
                 audience: o
@@ -558,6 +564,23 @@ fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn parse_sha256(hex: &str) -> Result<[u8; 32], String> {
     let hex = hex.trim();
     if hex.len() != 64 {
@@ -640,6 +663,12 @@ mod tests {
         assert!(
             e.contains("callers[0].scopes[0]") && e.contains("FETCH"),
             "{e}"
+        );
+        let e = err("[oauth]\nissuer = \"https://a.example\"\njwks = \"http://a.example/jwks\"\n[oauth.scopes]\nx = [{ api = \"*\" }]\n");
+        assert!(e.contains("oauth.jwks") && e.contains("https"), "{e}");
+        assert!(
+            is_loopback_url("http://127.0.0.1:9/jwks")
+                && !is_loopback_url("http://127.0.0.1.evil.com/")
         );
         let e = err("[server]\nallowed_origins = [\"app.example.com\"]\n");
         assert!(e.contains("server.allowed_origins[0]"), "{e}");

@@ -32,6 +32,7 @@ const MAX_SESSIONS: usize = 10_000;
 #[derive(Debug)]
 struct Guard {
     auth: Arc<Authenticator>,
+    metrics: Arc<Metrics>,
     allowed_origins: Vec<String>,
     /// Legacy session id → caller id that created it (oldest evicted first).
     sessions: Mutex<Sessions>,
@@ -83,6 +84,7 @@ pub fn router(
     );
     let guard = Arc::new(Guard {
         auth: auth.clone(),
+        metrics: metrics.clone(),
         allowed_origins: settings.allowed_origins.clone(),
         sessions: Mutex::new(Sessions::default()),
     });
@@ -158,6 +160,7 @@ async fn guard_mcp(
             .is_ok_and(|o| origin_allowed(o, &guard.allowed_origins));
         if !ok {
             tracing::warn!(origin = ?origin, "request from a disallowed Origin refused");
+            guard.metrics.refused("origin");
             return json_error(
                 StatusCode::FORBIDDEN,
                 "Origin not allowed: add it to server.allowed_origins (or --allow-origin)",
@@ -175,6 +178,10 @@ async fn guard_mcp(
                 AuthFailure::Invalid(r) => r.as_str(),
             };
             tracing::info!(reason, "unauthenticated request refused");
+            guard.metrics.refused(match failure {
+                AuthFailure::Missing => "missing_token",
+                AuthFailure::Invalid(_) => "invalid_token",
+            });
             let mut resp = json_error(
                 StatusCode::UNAUTHORIZED,
                 "authentication required: send Authorization: Bearer <token>",
@@ -187,6 +194,7 @@ async fn guard_mcp(
     };
     if caller.scopes.rules.is_empty() {
         tracing::info!(caller = %caller.id, "caller without any grant refused");
+        guard.metrics.refused("insufficient_scope");
         let mut resp = json_error(
             StatusCode::FORBIDDEN,
             "insufficient scope: this token grants no API",
@@ -211,6 +219,7 @@ async fn guard_mcp(
             .and_then(|s| s.owner.get(id).cloned());
         if owner.is_some_and(|o| o != caller.id) {
             tracing::warn!(caller = %caller.id, "session of another caller refused");
+            guard.metrics.refused("session");
             return json_error(StatusCode::NOT_FOUND, "session not found");
         }
     }

@@ -61,6 +61,7 @@ struct Inner {
     execute_duration: Histogram,
     upstream_calls: BTreeMap<(String, String), u64>,
     upstream_duration: BTreeMap<String, Histogram>,
+    refused: BTreeMap<String, u64>,
 }
 
 /// The process's metrics.
@@ -87,6 +88,13 @@ impl Metrics {
         if let Some(kind) = error_kind {
             *m.errors.entry((tool.into(), kind.into())).or_default() += 1;
         }
+    }
+
+    /// Counts one HTTP request refused before reaching the tools
+    /// (`missing_token`, `invalid_token`, `insufficient_scope`, `origin`, `session`).
+    pub fn refused(&self, reason: &str) {
+        let Ok(mut m) = self.inner.lock() else { return };
+        *m.refused.entry(reason.into()).or_default() += 1;
     }
 
     /// Records one `execute`'s duration and its upstream calls.
@@ -128,6 +136,14 @@ impl Metrics {
                 label(kind)
             );
         }
+        out.push_str("# HELP codemode_http_refused_total HTTP requests refused before the tools, by reason.\n# TYPE codemode_http_refused_total counter\n");
+        for (reason, n) in &m.refused {
+            let _ = writeln!(
+                out,
+                "codemode_http_refused_total{{reason=\"{}\"}} {n}",
+                label(reason)
+            );
+        }
         out.push_str("# HELP codemode_execute_duration_seconds Duration of execute calls.\n# TYPE codemode_execute_duration_seconds histogram\n");
         m.execute_duration
             .render(&mut out, "codemode_execute_duration_seconds", "");
@@ -161,6 +177,7 @@ mod tests {
         let m = Metrics::default();
         m.tool_call("search", None);
         m.tool_call("execute", Some("timeout"));
+        m.refused("missing_token");
         m.execution(
             0.2,
             &[CallRecord {
@@ -179,6 +196,7 @@ mod tests {
         );
         assert!(text.contains("codemode_tool_errors_total{tool=\"execute\",kind=\"timeout\"} 1"));
         assert!(text.contains("codemode_execute_duration_seconds_bucket{le=\"0.25\"} 1"));
+        assert!(text.contains("codemode_http_refused_total{reason=\"missing_token\"} 1"));
         assert!(text.contains("codemode_execute_duration_seconds_bucket{le=\"0.1\"} 0"));
         assert!(text.contains("codemode_upstream_calls_total{api=\"pet\",status=\"2xx\"} 1"));
         assert!(

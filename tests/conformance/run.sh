@@ -18,6 +18,7 @@ url="http://127.0.0.1:$port/mcp"
 
 [ -x "$bin" ] || { echo "conformance: $bin not found: run cargo build first (or set CODEMODE_BIN)"; exit 1; }
 command -v npm >/dev/null || { echo "conformance: npm is required (Node.js)"; exit 1; }
+command -v curl >/dev/null || { echo "conformance: curl is required"; exit 1; }
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then

@@ -392,6 +392,7 @@ jwks = "jwks.json"
         metrics = httpx2.get(f"http://127.0.0.1:{port}/metrics").text
         check('codemode_upstream_calls_total{api="notes",status="2xx"}' in metrics, "metrics count upstream calls")
         check("codemode_execute_duration_seconds_bucket" in metrics, "metrics have the execute histogram")
+        check('codemode_http_refused_total{reason="invalid_token"}' in metrics and 'codemode_http_refused_total{reason="origin"} 1' in metrics, "metrics count refused requests by reason")
     finally:
         logs = server.stop()
 
