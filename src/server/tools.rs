@@ -5,7 +5,6 @@
 //! written to the audit log.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -461,24 +460,17 @@ fn result_len(r: &CallToolResult) -> u64 {
 
 impl ServerHandler for CodemodeServer {
     fn get_info(&self) -> ServerConfig {
-        let mut names = String::new();
-        for a in self.inner.backend.apis() {
-            let _ = write!(
-                names,
-                "{}{}",
-                if names.is_empty() { "" } else { ", " },
-                a.name
-            );
-        }
+        // Not per caller (initialize/discover carry no caller here), so it
+        // names no APIs: the `search` description lists the caller's.
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(
                 Implementation::new("codemode", env!("CARGO_PKG_VERSION"))
                     .with_title("codemode")
                     .with_description("HTTP APIs through two tools: search and execute"),
             )
-            .with_instructions(format!(
-                "Use `search` to find operations, then one `execute` script to do the task. APIs: {names}."
-            ))
+            .with_instructions(
+                "Use `search` to find the operations for a task, then one `execute` script that does the whole task.",
+            )
     }
 
     // No prompts or resources: say so (-32601) rather than answer empty

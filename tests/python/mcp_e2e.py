@@ -307,6 +307,23 @@ async def stdio(config):
         await execute_basics(client, "stdio")
 
 
+async def stdio_local_scopes(config):
+    """[local] scopes apply to the stdio user."""
+    local = Path(config).with_name("local.toml")
+    local.write_text(Path(config).read_text() + '\n[local]\nscopes = [{ api = "notes", read_only = true }]\n')
+    params = StdioServerParameters(
+        command=BIN,
+        args=["serve", "--config", str(local)],
+        env={**os.environ, "CODEMODE_TESTING_BACKEND": "1", "NOTES_SECRET": UPSTREAM_SECRET},
+    )
+    async with Client(params, mode="legacy") as client:
+        r = await client.call_tool("search", {"query": "delete note", "limit": 20})
+        ops = [h["operation"] for h in structured(r)["results"]]
+        check("deleteNote" not in ops and "getNote" in ops, "[stdio] [local] scopes hide deleteNote from the local user")
+        r = await client.call_tool("execute", {"code": 'call notes.deleteNote {"id": 1}'})
+        check(r.is_error and structured(r)["error"]["kind"] == "forbidden", "[stdio] [local] scopes refuse deleteNote")
+
+
 async def demo():
     """`codemode serve` with no spec serves the built-in demo bookshop."""
     params = StdioServerParameters(command=BIN, args=["serve"], env={**os.environ, "CODEMODE_TESTING_BACKEND": "1"})
@@ -403,6 +420,7 @@ jwks = "jwks.json"
 
     print("stdio", flush=True)
     await stdio(config)
+    await stdio_local_scopes(config)
     check(all(a == f"Bearer {UPSTREAM_SECRET}" for a in upstream_auth_seen), "every upstream call carried the host's credential")
     print("demo (no spec)", flush=True)
     await demo()
