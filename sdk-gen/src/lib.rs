@@ -50,6 +50,7 @@
 
 mod documents;
 mod error;
+pub mod json_schema;
 mod model;
 mod names;
 mod normalize;

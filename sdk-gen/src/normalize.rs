@@ -468,10 +468,14 @@ impl Normalizer {
                 continue;
             }
             let shared_params = self.parameter_list(&item);
-            for method in Method::ALL {
-                if item.value().get(method.key()).is_none() {
-                    continue;
-                }
+            let methods: Vec<Method> = {
+                let v = item.value();
+                Method::ALL
+                    .into_iter()
+                    .filter(|m| v.get(m.key()).is_some())
+                    .collect()
+            };
+            for method in methods {
                 let op = item.child(method.key());
                 let Some(op) = self.deref(op, "operation") else {
                     continue;

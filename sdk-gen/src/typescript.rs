@@ -156,12 +156,33 @@ fn one_line(text: &str) -> String {
 /// The first paragraph of `text`, on one line, cut at a sentence end (or a
 /// word, with `…`) to at most `max` characters.
 pub fn summarize(text: &str, max: usize) -> String {
+    let stripped;
+    let text = if text.contains('<') {
+        stripped = strip_html_tags(text);
+        stripped.as_str()
+    } else {
+        text
+    };
     let first = text
         .split("\n\n")
         .map(str::trim)
         .find(|p| !p.is_empty())
         .unwrap_or("");
-    let line = one_line(first);
+    // Collapse whitespace only as far as needed: descriptions can be long
+    // and are summarized for every parameter of every operation.
+    let mut line = String::with_capacity(first.len().min(max * 4 + 8));
+    for word in first.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        if line.len() > max * 4 {
+            break;
+        }
+    }
+    if line.contains("*/") {
+        line = line.replace("*/", "*\\/");
+    }
     // Byte length bounds char count from above: most lines stop here.
     if line.len() <= max {
         return line;
@@ -179,6 +200,63 @@ pub fn summarize(text: &str, max: usize) -> String {
         Some(space) if space > max / 2 => format!("{}…", &cut[..space]),
         _ => format!("{cut}…"),
     }
+}
+
+/// Drops HTML tags (`<p>`, `</strong>`, `<a href=…>`), which some specs use
+/// in descriptions; a `<` not starting a tag (`a < b`) is kept.
+fn strip_html_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let is_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>') {
+            Some(end) if is_tag => {
+                // Block-level tags separate words; inline ones do not.
+                let name: String = after
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                const BLOCK: &[&str] = &[
+                    "p",
+                    "br",
+                    "li",
+                    "ul",
+                    "ol",
+                    "div",
+                    "table",
+                    "tr",
+                    "td",
+                    "th",
+                    "h1",
+                    "h2",
+                    "h3",
+                    "h4",
+                    "h5",
+                    "h6",
+                    "pre",
+                    "blockquote",
+                    "hr",
+                ];
+                if BLOCK.contains(&name.as_str()) {
+                    out.push(' ');
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A string literal TypeScript accepts (JSON, with U+2028/9 escaped).
@@ -201,6 +279,31 @@ fn literal(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => string_literal(s),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_one_trimmed_line_without_html() {
+        assert_eq!(
+            summarize(
+                "<p>Updates the <strong>customer</strong>.</p>\n\n<p>More.</p>",
+                100
+            ),
+            "Updates the customer."
+        );
+        assert_eq!(summarize("a < b and c > d", 100), "a < b and c > d");
+        assert_eq!(
+            summarize("First paragraph.\n\nSecond.", 100),
+            "First paragraph."
+        );
+        let long = "word ".repeat(100);
+        let s = summarize(&long, 40);
+        assert!(s.ends_with('…') && s.chars().count() <= 41, "{s}");
+        assert_eq!(summarize("Ends */ here", 100), "Ends *\\/ here");
     }
 }
 
