@@ -47,7 +47,8 @@ pub struct ServerSection {
     /// `Origin` gets 403.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-    /// `Host` values accepted (DNS-rebinding protection); loopback by default.
+    /// `Host` values accepted (DNS-rebinding protection); default: loopback
+    /// names, the bind address and the `public_url` host.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// Largest request body in bytes.
@@ -453,8 +454,16 @@ fn resolve_file(
             "::1".into(),
             "[::1]".into(),
         ];
+        // The public URL's host is how clients reach us.
+        if let Some(host) = public_url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split(['/', ':']).next())
+            .filter(|h| !h.is_empty() && !allowed_hosts.iter().any(|a| a == h))
+        {
+            allowed_hosts.push(host.to_string());
+        }
         if let Some(addr) = http {
-            if !addr.ip().is_unspecified() {
+            if !addr.ip().is_unspecified() && !addr.ip().is_loopback() {
                 allowed_hosts.push(addr.ip().to_string());
             }
         }
@@ -690,6 +699,29 @@ mod tests {
         assert_eq!(s.callers[0].limits.max_calls, 3);
         assert_eq!(s.local_scopes, Scopes::all());
         assert!(s.http.is_none());
+    }
+
+    #[test]
+    fn public_url_host_is_an_allowed_host_by_default() {
+        let s =
+            resolve_text("[server]\npublic_url = \"https://mcp.example.com/\"\n").expect("valid");
+        assert!(
+            s.allowed_hosts.iter().any(|h| h == "mcp.example.com"),
+            "{:?}",
+            s.allowed_hosts
+        );
+        assert!(
+            s.allowed_origins
+                .iter()
+                .any(|o| o == "https://mcp.example.com"),
+            "{:?}",
+            s.allowed_origins
+        );
+        let s = resolve_text(
+            "[server]\npublic_url = \"https://mcp.example.com\"\nallowed_hosts = [\"a.example\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(s.allowed_hosts, vec!["a.example".to_string()]);
     }
 
     #[test]
