@@ -211,8 +211,16 @@ async def cancellation(url, token, era, metrics_url):
 
     before = cancelled_count()
     async with http_client(url, token, era) as client:
-        task = asyncio.create_task(client.call_tool("execute", {"code": "sleep 20000"}))
-        await asyncio.sleep(0.5)
+        started = asyncio.Event()
+
+        async def on_progress(progress, total, message):
+            started.set()
+
+        task = asyncio.create_task(
+            client.call_tool("execute", {"code": "sleep 20000"}, progress_callback=on_progress)
+        )
+        # The first progress report proves the run is under way server-side.
+        await asyncio.wait_for(started.wait(), timeout=10)
         task.cancel()
         try:
             await task
