@@ -6,6 +6,8 @@
 //!
 //! - [`cli`]: command-line parsing (raw args → resolved settings) and the
 //!   commands that print SDKs and spec summaries.
+//! - [`server`]: the MCP server (`codemode serve`): tools, transports, auth,
+//!   scopes, metrics and audit.
 //! - [`demo`]: the built-in bookshop API (spec + in-process server) that
 //!   `codemode serve` uses when no spec is given.
 //! - [`search`]: the `search` tool's engine (index, ranking, rendering).
@@ -15,3 +17,4 @@ pub mod cli;
 pub mod demo;
 pub mod execute;
 pub mod search;
+pub mod server;

@@ -59,6 +59,9 @@ pub(crate) enum Command {
     ///
     /// Exit code 0 when the code succeeded, 1 when it failed.
     Exec(ExecArgs),
+    /// Serve APIs to AI agents over MCP: two tools, `search` and `execute`.
+    #[command(long_about = crate::cli::serve::LONG_ABOUT)]
+    Serve(crate::cli::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

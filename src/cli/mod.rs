@@ -6,6 +6,7 @@ mod args;
 mod exec;
 mod inspect;
 mod search;
+pub(crate) mod serve;
 
 use args::{Cli, Command};
 use clap::Parser as _;
@@ -51,6 +52,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode>
             print_all(&search::run(&a, api)?)?;
         }
         Command::Exec(a) => return exec::run(a),
+        Command::Serve(a) => serve::run(a)?,
     }
     Ok(ExitCode::SUCCESS)
 }
