@@ -3,7 +3,9 @@
 // installs `console`, the error classes and one Proxy namespace per API,
 // and returns { run, settle } to the host. Operation names resolve on the
 // host, so this stays the same size whatever the API.
-(function (hostCall, hostLog, hostDone, names) {
+// Written as `0, function` rather than `(function`: QuickJS scans a
+// parenthesized expression once more to rule out an arrow function.
+0, function (hostCall, hostLog, hostDone, names) {
   'use strict';
   const G = globalThis;
   const stringify = JSON.stringify;
@@ -165,4 +167,4 @@
   }
 
   return { run: run, settle: settle };
-})
+}

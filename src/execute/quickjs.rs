@@ -16,7 +16,22 @@ use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-const PRELUDE: &str = include_str!("prelude.js");
+const PRELUDE_SOURCE: &str = include_str!("prelude.js");
+
+/// The prelude without comments and indentation (it is parsed into every
+/// fresh context, so its size is per-execution cost). The prelude has no
+/// multi-line strings or templates, so this is safe line by line.
+fn prelude() -> &'static str {
+    static COMPACT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COMPACT.get_or_init(|| {
+        PRELUDE_SOURCE
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
 
 /// The QuickJS executor.
 #[derive(Debug, Default)]
@@ -87,7 +102,7 @@ fn start<'js>(
     host: Rc<RefCell<dyn Host>>,
 ) -> Result<Persistent<Function<'static>>, EngineFailure> {
     let fail = |e: rquickjs::Error| exception(ctx, spec, e);
-    let prelude: Function = ctx.eval(PRELUDE).map_err(fail)?;
+    let prelude: Function = ctx.eval(prelude()).map_err(fail)?;
 
     let h = host.clone();
     let host_call = Function::new(
