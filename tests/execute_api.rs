@@ -620,7 +620,7 @@ fn cli_exec_json_and_secret_hygiene() {
     assert_eq!(v["logs"], json!(["Bearer [redacted]"]));
     assert_eq!(
         v["calls"][1],
-        json!({"method": "GET", "path": "/items/z", "status": 200, "ms": v["calls"][1]["ms"]})
+        json!({"api": "mock", "operation": "getItem", "method": "GET", "path": "/items/z", "status": 200, "ms": v["calls"][1]["ms"]})
     );
     assert!(v["error"].is_null());
     assert!(mock

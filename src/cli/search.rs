@@ -29,6 +29,7 @@ pub(crate) fn run(args: &SearchArgs, api: Api) -> anyhow::Result<String> {
         method: args.method.clone(),
         tag: args.tag.clone(),
         limit: Some(args.limit),
+        visibility: None,
     });
     if args.json {
         let mut s = serde_json::to_string_pretty(&results.json_hits())?;

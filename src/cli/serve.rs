@@ -53,6 +53,10 @@ pub(crate) struct ServeArgs {
     /// Accept this Host header value (DNS-rebinding protection; loopback by default). Repeatable.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub(crate) allow_hosts: Vec<String>,
+    /// Let scripts call APIs on private, loopback or link-local addresses
+    /// (refused by default, so a script cannot reach your internal network).
+    #[arg(long)]
+    pub(crate) allow_private_network: bool,
 }
 
 pub(crate) fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -63,6 +67,7 @@ pub(crate) fn run(a: ServeArgs) -> anyhow::Result<()> {
         http: a.http,
         allowed_origins: a.allow_origins,
         allowed_hosts: a.allow_hosts,
+        allow_private_network: a.allow_private_network,
     };
     let env = |k: &str| std::env::var(k).ok();
     let settings = config::resolve(&flags, &env)?;
@@ -73,15 +78,25 @@ pub(crate) fn run(a: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         // No API configured: serve the built-in demo bookshop (an in-process
         // loopback server; its token is injected like any credential).
+        let mut options = server::engines::EngineOptions {
+            cache_dir: settings
+                .cache_dir
+                .clone()
+                .or_else(crate::search::default_cache_dir),
+            allow_private_network: settings.allow_private_network,
+            workers: None,
+        };
         let _demo = if apis.is_empty() {
             let (demo, api) = start_demo().await?;
             apis.push(api);
+            // The demo is the only API, on loopback: nothing else is reachable.
+            options.allow_private_network = true;
             Some(demo)
         } else {
             None
         };
         server::check_scopes(&settings, &apis)?;
-        let backend = build_backend(apis)?;
+        let backend = build_backend(apis, &options)?;
         if settings.http.is_some() {
             server::run_http(
                 &settings,
@@ -121,15 +136,15 @@ async fn start_demo() -> anyhow::Result<(crate::demo::DemoServer, server::backen
     Ok((demo, loaded))
 }
 
-/// The engines behind the tools. The real search engine and sandbox are
-/// wired here when the branches merge; until then only the test backend
-/// exists, and it must be asked for explicitly.
-fn build_backend(apis: Vec<server::backend::LoadedApi>) -> anyhow::Result<Arc<dyn Backend>> {
+/// The engines behind the tools: the search index and the sandbox (or,
+/// for protocol tests only, the test backend).
+fn build_backend(
+    apis: Vec<server::backend::LoadedApi>,
+    options: &server::engines::EngineOptions,
+) -> anyhow::Result<Arc<dyn Backend>> {
     if std::env::var("CODEMODE_TESTING_BACKEND").as_deref() == Ok("1") {
         tracing::warn!("serving the TEST backend (CODEMODE_TESTING_BACKEND=1): not for production");
         return Ok(server::testing::TestBackend::new(apis));
     }
-    anyhow::bail!(
-        "this build has no search/execute engine wired in yet; set CODEMODE_TESTING_BACKEND=1 to serve the test backend"
-    )
+    Ok(Arc::new(server::engines::Engines::new(apis, options)?))
 }

@@ -28,6 +28,8 @@ struct Queued {
 pub(crate) struct HostState {
     shared: Arc<Shared>,
     scopes: Scopes,
+    /// This run's limits (the executor's, narrowed by the caller's).
+    limits: super::Limits,
     stop: StopSignal,
     rt: Rc<tokio::runtime::Runtime>,
     client: reqwest::Client,
@@ -59,6 +61,7 @@ impl HostState {
     pub(crate) fn new(
         shared: Arc<Shared>,
         scopes: Scopes,
+        limits: super::Limits,
         stop: StopSignal,
         rt: Rc<tokio::runtime::Runtime>,
         client: reqwest::Client,
@@ -67,6 +70,7 @@ impl HostState {
         HostState {
             shared,
             scopes,
+            limits,
             stop,
             rt,
             client,
@@ -96,7 +100,7 @@ impl HostState {
         if self.logs_dropped > 0 {
             self.logs.push(format!(
                 "[… {} more log lines dropped: console output is limited to {} bytes]",
-                self.logs_dropped, self.shared.limits.max_log_bytes
+                self.logs_dropped, self.limits.max_log_bytes
             ));
         }
     }
@@ -108,7 +112,7 @@ impl HostState {
     fn spawn(&mut self, q: Queued) {
         let client = self.client.clone();
         let target = self.shared.apis[q.api].target.clone();
-        let max = self.shared.limits.max_response_bytes;
+        let max = self.limits.max_response_bytes;
         let deadline = self.stop.deadline;
         let (id, trace) = (q.id, q.trace);
         let req = q.req;
@@ -155,7 +159,7 @@ impl HostState {
                 call: rec.clone(),
             });
         }
-        while self.in_flight < self.shared.limits.max_concurrent_calls.max(1) {
+        while self.in_flight < self.limits.max_concurrent_calls.max(1) {
             let Some(q) = self.queue.pop_front() else {
                 break;
             };
@@ -236,12 +240,12 @@ impl Host for HostState {
                 }
             }
         }
-        if self.started >= self.shared.limits.max_calls {
+        if self.started >= self.limits.max_calls {
             return Err(Self::error(
                 "limit",
                 format!(
                     "{label}: this execution already started {} API calls, the limit; fetch more per call (larger pages, batch endpoints) or split the work across executions",
-                    self.shared.limits.max_calls
+                    self.limits.max_calls
                 ),
             ));
         }
@@ -250,6 +254,8 @@ impl Host for HostState {
         self.next_id += 1;
         let trace = self.trace.len();
         self.trace.push(CallRecord {
+            api: api_name.to_string(),
+            operation: op_name.to_string(),
             method: prepared.method.as_str().to_string(),
             path: prepared.path.clone(),
             status: None,
@@ -262,7 +268,7 @@ impl Host for HostState {
             api: api_idx,
             req: prepared,
         };
-        if self.in_flight < self.shared.limits.max_concurrent_calls.max(1) {
+        if self.in_flight < self.limits.max_concurrent_calls.max(1) {
             self.spawn(q);
         } else {
             self.queue.push_back(q);
@@ -271,7 +277,7 @@ impl Host for HostState {
     }
 
     fn log(&mut self, level: &str, text: &str) {
-        let max = self.shared.limits.max_log_bytes;
+        let max = self.limits.max_log_bytes;
         if self.log_bytes >= max {
             self.logs_dropped += 1;
             return;

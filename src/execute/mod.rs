@@ -89,6 +89,17 @@ impl Default for ExecutorConfig {
     }
 }
 
+/// Per-run narrowing of the executor's [`Limits`] (`None`: keep the executor's).
+#[derive(Debug, Clone, Default)]
+pub struct RunLimits {
+    /// Wall-clock budget.
+    pub timeout: Option<std::time::Duration>,
+    /// API calls one run may start.
+    pub max_calls: Option<usize>,
+    /// Result budget in (approximate, 4 bytes each) tokens.
+    pub max_result_tokens: Option<usize>,
+}
+
 /// Progress of a running execution: sent after every finished API call.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -122,6 +133,7 @@ pub(crate) struct Shared {
 struct Job {
     code: String,
     scopes: Scopes,
+    limits: Limits,
     cancel: CancellationToken,
     progress: Option<ProgressFn>,
     reply: tokio::sync::oneshot::Sender<ExecOutcome>,
@@ -272,12 +284,38 @@ impl Executor {
         cancel: CancellationToken,
         progress: Option<ProgressFn>,
     ) -> ExecOutcome {
+        self.execute_with(code, scopes, &RunLimits::default(), cancel, progress)
+            .await
+    }
+
+    /// [`Executor::execute`] with this run's limits narrowed (a caller's
+    /// shorter timeout, fewer calls, a smaller result); the executor's own
+    /// limits still cap them.
+    pub async fn execute_with(
+        &self,
+        code: &str,
+        scopes: &Scopes,
+        run: &RunLimits,
+        cancel: CancellationToken,
+        progress: Option<ProgressFn>,
+    ) -> ExecOutcome {
+        let mut limits = self.shared.limits.clone();
+        if let Some(t) = run.timeout {
+            limits.timeout = limits.timeout.min(t);
+        }
+        if let Some(n) = run.max_calls {
+            limits.max_calls = limits.max_calls.min(n);
+        }
+        if let Some(t) = run.max_result_tokens {
+            limits.max_result_tokens = limits.max_result_tokens.min(t);
+        }
         let token = cancel.child_token();
         let guard = token.clone().drop_guard();
         let (reply, rx) = tokio::sync::oneshot::channel();
         let job = Job {
             code: code.to_string(),
             scopes: scopes.clone(),
+            limits,
             cancel: token,
             progress,
             reply,
@@ -340,15 +378,16 @@ fn worker(shared: Arc<Shared>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
             guard.recv()
         };
         let Ok(job) = job else { return };
-        let Job {
-            code,
-            scopes,
-            cancel,
-            progress,
-            reply,
-        } = job;
+        let reply = job.reply;
+        let run = RunInput {
+            code: job.code,
+            scopes: job.scopes,
+            limits: job.limits,
+            cancel: job.cancel,
+            progress: job.progress,
+        };
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_job(&shared, &rt, &client, &code, scopes, cancel, progress)
+            run_job(&shared, &rt, &client, run)
         }))
         .unwrap_or_else(|_| {
             failure(
@@ -360,16 +399,30 @@ fn worker(shared: Arc<Shared>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
+/// One run's inputs, on its worker.
+struct RunInput {
+    code: String,
+    scopes: Scopes,
+    limits: Limits,
+    cancel: CancellationToken,
+    progress: Option<ProgressFn>,
+}
+
 fn run_job(
     shared: &Arc<Shared>,
     rt: &Rc<tokio::runtime::Runtime>,
     client: &reqwest::Client,
-    code: &str,
-    scopes: Scopes,
-    cancel: CancellationToken,
-    progress: Option<ProgressFn>,
+    run: RunInput,
 ) -> ExecOutcome {
-    let limits = &shared.limits;
+    let RunInput {
+        code,
+        scopes,
+        limits,
+        cancel,
+        progress,
+    } = run;
+    let code = code.as_str();
+    let limits = &limits;
     let stop = StopSignal {
         deadline: Instant::now() + limits.timeout,
         cancel,
@@ -391,6 +444,7 @@ fn run_job(
     let host = Rc::new(RefCell::new(host::HostState::new(
         shared.clone(),
         scopes,
+        limits.clone(),
         stop.clone(),
         rt.clone(),
         client.clone(),

@@ -27,6 +27,10 @@ pub struct ExecOutcome {
 /// One API call in the trace.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CallRecord {
+    /// The API called (its namespace in the sandbox).
+    pub api: String,
+    /// The SDK function called (`request` for the generic escape hatch).
+    pub operation: String,
     /// HTTP method.
     pub method: String,
     /// Request path (without the query string).
@@ -69,6 +73,20 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind as it appears in output (`syntax`, `runtime`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::Runtime => "runtime",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Memory => "memory",
+            ErrorKind::Api => "api",
+            ErrorKind::Policy => "policy",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Cancelled => "cancelled",
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> ErrorKind {
         match s {
             "syntax" => ErrorKind::Syntax,

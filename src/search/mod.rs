@@ -32,7 +32,7 @@ mod tokenize;
 
 pub use index::IndexOrigin;
 pub use rank::Weights;
-pub use render::{count_tokens, JsonHit, DEFAULT_TOKEN_BUDGET};
+pub use render::{count_tokens, JsonHit, RenderedHit, RenderedParts, DEFAULT_TOKEN_BUDGET};
 
 use index::{Fields, OpInfo, Terms};
 use sdk_gen::{Api, Method, TypeId};
@@ -74,6 +74,23 @@ pub struct SearchRequest {
     pub tag: Option<String>,
     /// How many operations to return (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
     pub limit: Option<usize>,
+    /// What the caller may see (its scopes); `None` shows everything.
+    pub visibility: Option<Arc<dyn Visibility>>,
+}
+
+/// Decides which APIs and operations one caller may see: search never
+/// shows what the caller could not call.
+pub trait Visibility: Send + Sync {
+    /// Whether anything of `api` may be shown (its types, say).
+    fn api_visible(&self, api: &str) -> bool;
+    /// Whether `op` of `api` may be shown.
+    fn operation_visible(&self, api: &str, op: &sdk_gen::Operation) -> bool;
+}
+
+impl std::fmt::Debug for dyn Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Visibility")
+    }
 }
 
 /// One ranked operation.
@@ -426,10 +443,18 @@ impl SearchIndex {
         results.query = q.text.clone();
         results.notes.extend(q.notes.iter().cloned());
 
+        let visible = |ord: u32| {
+            let info = &self.ops[ord as usize];
+            let loaded = &self.apis[info.api];
+            req.visibility
+                .as_ref()
+                .is_none_or(|v| v.operation_visible(&loaded.name, &loaded.api.operations[info.op]))
+        };
         let passes = |ord: u32| {
             let info = &self.ops[ord as usize];
             let op = &self.apis[info.api].api.operations[info.op];
-            api_filter.is_none_or(|a| a == info.api)
+            visible(ord)
+                && api_filter.is_none_or(|a| a == info.api)
                 && method_filter.is_none_or(|m| m == op.method)
                 && tag_filter
                     .as_deref()
@@ -451,7 +476,12 @@ impl SearchIndex {
         // Type names.
         if let Some(found) = self.types.get(&whole) {
             for &(ai, tid) in found {
-                if api_filter.is_some_and(|a| a != ai) {
+                if api_filter.is_some_and(|a| a != ai)
+                    || req
+                        .visibility
+                        .as_ref()
+                        .is_some_and(|v| !v.api_visible(&self.apis[ai].name))
+                {
                     continue;
                 }
                 let api = &self.apis[ai].api;
@@ -489,11 +519,17 @@ impl SearchIndex {
             } else {
                 self.weights.candidates.max(limit)
             };
+            // Hidden operations are dropped below: look further down the list.
+            let k = if req.visibility.is_some() { k * 4 } else { k };
             match self.searcher.search(&*tq, &(TopDocs::with_limit(k), Count)) {
                 Ok((top, count)) => {
                     results.total = count;
                     for (score, addr) in top {
                         if let Some(ord) = self.ord_of(addr) {
+                            if !visible(ord) {
+                                results.total = results.total.saturating_sub(1);
+                                continue;
+                            }
                             candidates.push(rank::Candidate {
                                 ord,
                                 bm25: if browse { 0.0 } else { score },

@@ -182,7 +182,38 @@ impl SearchResults {
     /// query named, full signatures for the best results, one line for the
     /// rest, then notes and how to get more.
     pub fn render_text_within(&self, budget: usize) -> String {
+        let parts = self.render_parts(budget);
         let mut out = String::new();
+        for t in &parts.types {
+            out.push_str(t);
+            out.push('\n');
+        }
+        let mut listed_header = false;
+        for hit in &parts.hits {
+            if !hit.full && !listed_header {
+                out.push_str("// Also relevant (search for the name to see its signature):\n");
+                listed_header = true;
+            }
+            if hit.full && parts.multi_api {
+                let _ = writeln!(out, "// api: {}", self.hits[hit.index].api);
+            }
+            out.push_str(&hit.text);
+            if hit.full {
+                out.push('\n');
+            }
+        }
+        for note in &parts.notes {
+            let _ = writeln!(out, "// {note}");
+        }
+        out
+    }
+
+    /// The pieces of [`SearchResults::render_text_within`], for structured
+    /// output: each shown hit with its text (a full signature for the best
+    /// ones, one line for the rest), the type declarations, and the notes
+    /// (including how many more matched and how to see them).
+    pub fn render_parts(&self, budget: usize) -> RenderedParts {
+        let mut parts = RenderedParts::default();
         let mut used = 0usize;
         // Reserve room for the footer.
         let budget = budget.saturating_sub(60);
@@ -195,21 +226,20 @@ impl SearchResults {
             );
             let tokens = count_tokens(&block);
             if used + tokens > budget {
-                let _ = writeln!(out, "// type {} is too large to show in full here", t.name);
+                parts
+                    .notes
+                    .push(format!("type {} is too large to show in full here", t.name));
                 continue;
             }
-            out.push_str(&block);
-            out.push('\n');
+            parts.types.push(block);
             used += tokens;
         }
-        let multi_api = {
+        parts.multi_api = {
             let mut apis: Vec<&str> = self.hits.iter().map(|h| h.api.as_str()).collect();
             apis.dedup();
             apis.len() > 1
         };
-        let mut shown = 0usize;
         let mut seen_types: Vec<String> = self.types.iter().map(|t| t.name.clone()).collect();
-        let mut listed_header = false;
         for (i, hit) in self.hits.iter().enumerate() {
             // Keep room for one line per remaining hit.
             let remaining_lines = (self.hits.len() - i - 1) * 30;
@@ -221,44 +251,63 @@ impl SearchResults {
             };
             match full {
                 Some((sig, tokens)) => {
-                    if multi_api {
-                        let _ = writeln!(out, "// api: {}", hit.api);
-                    }
-                    out.push_str(&sig);
-                    out.push('\n');
+                    parts.hits.push(RenderedHit {
+                        index: i,
+                        full: true,
+                        text: sig,
+                    });
                     used += tokens;
                 }
                 None => {
-                    let line = one_line(hit, multi_api);
+                    let line = one_line(hit, parts.multi_api);
                     let tokens = count_tokens(&line);
                     if used + tokens > budget {
                         break;
                     }
-                    if !listed_header {
-                        out.push_str(
-                            "// Also relevant (search for the name to see its signature):\n",
-                        );
-                        listed_header = true;
-                    }
-                    out.push_str(&line);
+                    parts.hits.push(RenderedHit {
+                        index: i,
+                        full: false,
+                        text: line,
+                    });
                     used += tokens;
                 }
             }
-            shown += 1;
         }
-        for note in &self.notes {
-            let _ = writeln!(out, "// {note}");
-        }
+        parts.notes.extend(self.notes.iter().cloned());
+        let shown = parts.hits.len();
         let more = self.total.saturating_sub(shown);
         if shown > 0 && more > 0 {
-            let _ = writeln!(
-                out,
-                "// {more} more operation(s) matched; search with limit {} or with more specific words to see others.",
+            parts.notes.push(format!(
+                "{more} more operation(s) matched; search with limit {} or with more specific words to see others.",
                 (self.limit * 2).min(super::MAX_LIMIT)
-            );
+            ));
         }
-        out
+        parts
     }
+}
+
+/// [`SearchResults::render_parts`]' output.
+#[derive(Debug, Clone, Default)]
+pub struct RenderedParts {
+    /// Declarations of the types the query named.
+    pub types: Vec<String>,
+    /// The hits shown, best first.
+    pub hits: Vec<RenderedHit>,
+    /// Notes for the agent (bad filters, more results, …).
+    pub notes: Vec<String>,
+    /// Whether the hits come from more than one API.
+    pub multi_api: bool,
+}
+
+/// One shown hit.
+#[derive(Debug, Clone)]
+pub struct RenderedHit {
+    /// Index into [`SearchResults::hits`].
+    pub index: usize,
+    /// A full signature (else a one-line entry).
+    pub full: bool,
+    /// The text shown.
+    pub text: String,
 }
 
 #[cfg(test)]

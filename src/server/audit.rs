@@ -59,7 +59,7 @@ pub fn record(e: &AuditEvent) {
 /// (default `info`). Safe to call twice (the second call does nothing).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)

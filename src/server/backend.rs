@@ -157,6 +157,12 @@ pub struct SearchInput {
 pub struct SearchOutput {
     /// Best first.
     pub results: Vec<SearchHit>,
+    /// Declarations of types the query named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    /// What else to know: more matches and how to see them, bad filters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One matching operation.
@@ -170,7 +176,8 @@ pub struct SearchHit {
     pub method: String,
     /// HTTP path.
     pub path: String,
-    /// TypeScript declaration of the function and its types.
+    /// TypeScript declaration of the function and its types (the best
+    /// results), or one line naming it (the rest: search its name for more).
     pub signature: String,
 }
 
@@ -202,9 +209,10 @@ pub struct ExecuteOutput {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ExecError>,
-    /// Whether result or logs were cut to the size limit.
+    /// Present when the result was cut to the size limit: what was cut and
+    /// how to ask for less.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub truncated: Option<bool>,
+    pub truncated: Option<String>,
 }
 
 /// One upstream HTTP call made by a script.
@@ -227,7 +235,7 @@ pub struct CallRecord {
 /// Why an `execute` failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExecError {
-    /// `compile`, `runtime`, `timeout`, `cancelled`, `forbidden`, `limit`, `upstream` or `internal`.
+    /// `syntax`, `runtime`, `timeout`, `memory`, `api`, `policy`, `limit` or `cancelled`.
     pub kind: String,
     /// What went wrong and how to fix the script.
     pub message: String,

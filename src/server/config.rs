@@ -53,6 +53,13 @@ pub struct ServerSection {
     pub allowed_hosts: Vec<String>,
     /// Largest request body in bytes.
     pub max_body_bytes: Option<u64>,
+    /// Let scripts call APIs on private, loopback and link-local addresses
+    /// (APIs inside your network). Off: such addresses are refused.
+    #[serde(default)]
+    pub allow_private_network: bool,
+    /// Where to cache search indexes [default: $CODEMODE_CACHE_DIR,
+    /// $XDG_CACHE_HOME/codemode or ~/.cache/codemode].
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Limits with every field optional, to override defaults field by field.
@@ -211,6 +218,10 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     /// Request body limit.
     pub max_body_bytes: usize,
+    /// Scripts may reach private, loopback and link-local addresses.
+    pub allow_private_network: bool,
+    /// Search index cache directory (`None`: the default location).
+    pub cache_dir: Option<PathBuf>,
     /// The stdio caller's grants and limits.
     pub local_scopes: Scopes,
     /// The stdio caller's limits (also the default for other callers).
@@ -234,6 +245,8 @@ pub struct ServeFlags {
     pub allowed_origins: Vec<String>,
     /// `--allow-host`.
     pub allowed_hosts: Vec<String>,
+    /// `--allow-private-network`.
+    pub allow_private_network: bool,
 }
 
 /// Default request body limit: 4 MiB.
@@ -509,6 +522,8 @@ fn resolve_file(
         allowed_origins,
         allowed_hosts,
         max_body_bytes,
+        allow_private_network: file.server.allow_private_network || flags.allow_private_network,
+        cache_dir: file.server.cache_dir.as_ref().map(|d| base_dir.join(d)),
         local_scopes,
         local_limits,
         callers,

@@ -10,12 +10,14 @@
 //! - [`auth`] and [`jwt`]: bearer-hash callers, OAuth 2.1 resource server, RFC 9728.
 //! - [`http`]: the axum router (`/mcp`, `/healthz`, `/metrics`, `/.well-known/…`).
 //! - [`metrics`] and [`audit`]: Prometheus text and the per-call audit log.
+//! - [`engines`]: the product's backend: the search index and the sandbox.
 //! - [`testing`]: a small backend for tests (not the product's engines).
 
 pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod config;
+pub mod engines;
 pub mod http;
 pub mod jwt;
 pub mod metrics;

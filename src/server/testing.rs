@@ -105,6 +105,7 @@ impl Backend for TestBackend {
                     ),
                 })
                 .collect(),
+            ..SearchOutput::default()
         })
     }
 

@@ -42,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CODEMODE_TESTING_BACKEND=1 "$bin" serve --spec "notes=$root/fixtures/mcp/notes.yaml" --http "127.0.0.1:$port" \
+"$bin" serve --spec "notes=$root/fixtures/mcp/notes.yaml" --http "127.0.0.1:$port" \
   2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do

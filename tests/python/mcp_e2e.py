@@ -112,7 +112,7 @@ class Server:
     def __init__(self, config, port, workdir):
         self.port = port
         self.log_path = Path(workdir) / f"server-{port}.log"
-        env = dict(os.environ, CODEMODE_TESTING_BACKEND="1", NOTES_SECRET=UPSTREAM_SECRET)
+        env = dict(os.environ, NOTES_SECRET=UPSTREAM_SECRET)
         self.proc = subprocess.Popen(
             [BIN, "serve", "--config", str(config), "--http", f"127.0.0.1:{port}"],
             stdout=subprocess.DEVNULL,
@@ -174,7 +174,7 @@ async def tools_and_search(client, era):
 
 
 async def execute_basics(client, era):
-    r = await client.call_tool("execute", {"code": "call notes.listNotes {}"})
+    r = await client.call_tool("execute", {"code": "return await notes.listNotes()"})
     out = structured(r)
     check(not r.is_error and out["ok"] and out["result"] == NOTES, f"[{era}] execute calls the mock API")
     call = out["calls"][0]
@@ -182,7 +182,7 @@ async def execute_basics(client, era):
         (call["api"], call["operation"], call["method"], call["status"]) == ("notes", "listNotes", "GET", 200),
         f"[{era}] execute reports the upstream call",
     )
-    r = await client.call_tool("execute", {"code": "log hello\nfail boom"})
+    r = await client.call_tool("execute", {"code": "console.log(\"hello\");\nthrow new Error(\"boom\");"})
     out = structured(r)
     check(
         r.is_error and not out["ok"] and out["error"]["kind"] == "runtime" and out["logs"] == ["hello"],
@@ -196,7 +196,7 @@ async def execute_basics(client, era):
     async def on_progress(progress, total, message):
         seen.append((progress, total, message))
 
-    r = await client.call_tool("execute", {"code": "sleep 300\nreturn {\"done\": true}"}, progress_callback=on_progress)
+    r = await client.call_tool("execute", {"code": "for (let i = 0; i < 4; i++) { await notes.listNotes(); }\nreturn { done: true };"}, progress_callback=on_progress)
     check(structured(r)["result"] == {"done": True}, f"[{era}] long run returns its result")
     check(len(seen) >= 3 and seen[-1][0] >= seen[0][0], f"[{era}] progress notifications arrive ({len(seen)})")
 
@@ -217,7 +217,7 @@ async def cancellation(url, token, era, metrics_url):
             started.set()
 
         task = asyncio.create_task(
-            client.call_tool("execute", {"code": "sleep 20000"}, progress_callback=on_progress)
+            client.call_tool("execute", {"code": "await notes.listNotes();\nfor (;;) {}"}, progress_callback=on_progress)
         )
         # The first progress report proves the run is under way server-side.
         await asyncio.wait_for(started.wait(), timeout=10)
@@ -239,12 +239,12 @@ async def scoped_reader(url, era):
         check("deleteNote" not in ops and "getNote" in ops, f"[{era}] read-only caller does not see deleteNote")
         r = await client.call_tool("search", {"query": "stats"})
         check(structured(r)["results"] == [], f"[{era}] tag-scoped caller does not see admin operations")
-        r = await client.call_tool("execute", {"code": 'call notes.deleteNote {"id": 1}'})
+        r = await client.call_tool("execute", {"code": "return await notes.deleteNote({ id: 1 })"})
         out = structured(r)
-        check(r.is_error and out["error"]["kind"] == "forbidden", f"[{era}] execute refuses an out-of-scope call")
-        r = await client.call_tool("execute", {"code": 'call notes.getNote {"id": 2}'})
+        check(r.is_error and out["error"]["kind"] == "policy", f"[{era}] execute refuses an out-of-scope call")
+        r = await client.call_tool("execute", {"code": "return await notes.getNote({ id: 2 })"})
         check(structured(r)["result"] == NOTES[1], f"[{era}] read-only caller may call getNote")
-        r = await client.call_tool("execute", {"code": "sleep 5000", "timeout_ms": 60000})
+        r = await client.call_tool("execute", {"code": "for (;;) {}", "timeout_ms": 60000})
         out = structured(r)
         check(r.is_error and out["error"]["kind"] == "timeout", f"[{era}] the caller's timeout limit caps timeout_ms")
 
@@ -308,7 +308,7 @@ async def stdio(config):
     params = StdioServerParameters(
         command=BIN,
         args=["serve", "--config", str(config)],
-        env={**os.environ, "CODEMODE_TESTING_BACKEND": "1", "NOTES_SECRET": UPSTREAM_SECRET},
+        env={**os.environ, "NOTES_SECRET": UPSTREAM_SECRET},
     )
     async with Client(params, mode="legacy") as client:
         await tools_and_search(client, "stdio")
@@ -322,26 +322,26 @@ async def stdio_local_scopes(config):
     params = StdioServerParameters(
         command=BIN,
         args=["serve", "--config", str(local)],
-        env={**os.environ, "CODEMODE_TESTING_BACKEND": "1", "NOTES_SECRET": UPSTREAM_SECRET},
+        env={**os.environ, "NOTES_SECRET": UPSTREAM_SECRET},
     )
     async with Client(params, mode="legacy") as client:
         r = await client.call_tool("search", {"query": "delete note", "limit": 20})
         ops = [h["operation"] for h in structured(r)["results"]]
         check("deleteNote" not in ops and "getNote" in ops, "[stdio] [local] scopes hide deleteNote from the local user")
-        r = await client.call_tool("execute", {"code": 'call notes.deleteNote {"id": 1}'})
-        check(r.is_error and structured(r)["error"]["kind"] == "forbidden", "[stdio] [local] scopes refuse deleteNote")
+        r = await client.call_tool("execute", {"code": "return await notes.deleteNote({ id: 1 })"})
+        check(r.is_error and structured(r)["error"]["kind"] == "policy", "[stdio] [local] scopes refuse deleteNote")
 
 
 async def demo():
     """`codemode serve` with no spec serves the built-in demo bookshop."""
-    params = StdioServerParameters(command=BIN, args=["serve"], env={**os.environ, "CODEMODE_TESTING_BACKEND": "1"})
+    params = StdioServerParameters(command=BIN, args=["serve"], env={**os.environ})
     async with Client(params, mode="legacy") as client:
         tools = (await client.list_tools()).tools
         search = next(t for t in tools if t.name == "search")
         check("- bookshop: " in search.description, "[demo] zero-config serve lists the demo bookshop API")
         r = await client.call_tool("search", {"query": "list books"})
         check(structured(r)["results"][0]["operation"] == "booksList", "[demo] search finds booksList")
-        r = await client.call_tool("execute", {"code": "call bookshop.booksList {}"})
+        r = await client.call_tool("execute", {"code": "return await bookshop.booksList()"})
         out = structured(r)
         check(out["ok"] and out["calls"][0]["status"] == 200 and out["result"]["items"], "[demo] execute calls the demo API with its injected token")
 
@@ -365,6 +365,7 @@ async def main():
 public_url = "http://127.0.0.1:{port}"
 allowed_origins = ["http://app.example.test"]
 max_body_bytes = 262144
+allow_private_network = true
 
 [[apis]]
 name = "notes"
