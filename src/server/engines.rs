@@ -155,7 +155,9 @@ impl Backend for Engines {
             visibility: Some(Arc::new(ScopeVisibility(caller.scopes.clone()))),
         };
         let results = self.index.search(&request);
-        let parts = results.render_parts(DEFAULT_TOKEN_BUDGET);
+        // The agent reads this as JSON, which costs about a sixth more than
+        // the plain text the budget counts.
+        let parts = results.render_parts(DEFAULT_TOKEN_BUDGET * 5 / 6);
         let hits = parts
             .hits
             .iter()
