@@ -121,6 +121,8 @@ impl Target {
 #[derive(Debug, Default)]
 pub(crate) struct Documents {
     docs: Vec<Document>,
+    /// SHA-256 over every document's location and text, in load order.
+    digest: sha2::Sha256,
     by_location: HashMap<Location, DocId>,
     /// Documents that failed to load, with the reason, so each is reported once.
     failed: HashMap<Location, String>,
@@ -140,6 +142,13 @@ impl Documents {
 
     fn insert(&mut self, location: Location, text: &str) -> Result<DocId, Error> {
         let value = parse(&location.to_string(), text)?;
+        {
+            use sha2::Digest as _;
+            self.digest.update(location.to_string().as_bytes());
+            self.digest.update([0]);
+            self.digest.update(text.as_bytes());
+            self.digest.update([0]);
+        }
         let id = DocId(self.docs.len());
         self.docs.push(Document {
             location: location.clone(),
@@ -147,6 +156,17 @@ impl Documents {
         });
         self.by_location.insert(location, id);
         Ok(id)
+    }
+
+    /// Hex SHA-256 of everything read so far (locations and texts).
+    pub(crate) fn source_sha256(&self) -> String {
+        use sha2::Digest as _;
+        self.digest
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     pub(crate) fn get(&self, id: DocId) -> &Document {

@@ -64,6 +64,9 @@ pub use names::is_identifier;
 
 use documents::{Documents, Location};
 
+/// This crate's version (part of cache keys built from its output).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Loads a spec from a file path or an `http(s)://` URL. `$ref`s to other
 /// files or URLs resolve relative to the document they appear in.
 pub fn load(source: &str) -> Result<Api, Error> {

@@ -35,6 +35,9 @@ pub struct Api {
     /// Problems that did not stop the load (an unresolvable schema, an
     /// operation without responses…), each naming where it is.
     pub warnings: Vec<Warning>,
+    /// Hex SHA-256 over every document read (location and text): a cheap
+    /// content key for caches built from this API.
+    pub source_sha256: String,
 }
 
 /// A server URL template with its variables.

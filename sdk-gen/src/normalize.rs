@@ -166,6 +166,7 @@ pub(crate) fn normalize(docs: Documents, root: DocId) -> Result<Api, Error> {
         operations,
         types,
         warnings: n.conv.warnings,
+        source_sha256: n.conv.docs.source_sha256(),
     })
 }
 

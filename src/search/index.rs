@@ -427,31 +427,32 @@ pub(crate) fn op_table(
 /// Path-parameter words that say nothing about the resource.
 const GENERIC_PARAM_WORDS: &[&str] = &["id", "gid", "uuid", "name", "key", "number"];
 
-/// `sha256` over the index version and every API's name and normalized
-/// model. The model is what the index is built from, so this covers the
-/// spec's content (every file of a multi-file spec) and any change in how
-/// `sdk-gen` reads it.
+/// `sha256` over the index version, `sdk-gen`'s version and, per API, its
+/// name, the digest of every spec file it was read from, and each
+/// operation's name, method and path (so a change in how `sdk-gen` reads the
+/// same files also changes the key). Cheap: the spec files were hashed while
+/// they were read.
 pub(crate) fn cache_key(apis: &[(String, Arc<Api>)]) -> String {
-    struct HashWriter(Sha256);
-    impl std::io::Write for HashWriter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut w = HashWriter(Sha256::new());
-    w.0.update(format!("codemode-search-index v{INDEX_VERSION}\n").as_bytes());
+    let mut h = Sha256::new();
+    h.update(format!("codemode-search-index v{INDEX_VERSION}\n").as_bytes());
+    h.update(b"sdk-gen ");
+    h.update(sdk_gen::VERSION.as_bytes());
+    h.update(b"\n");
     for (name, api) in apis {
-        w.0.update(name.as_bytes());
-        w.0.update(b"\n");
-        // Serializing a model cannot fail (no maps with non-string keys).
-        let _ = serde_json::to_writer(&mut w, api.as_ref());
-        w.0.update(b"\n");
+        h.update(name.as_bytes());
+        h.update(b"\n");
+        h.update(api.source_sha256.as_bytes());
+        h.update(b"\n");
+        for op in &api.operations {
+            h.update(op.name.as_bytes());
+            h.update(b" ");
+            h.update(op.method.as_str().as_bytes());
+            h.update(b" ");
+            h.update(op.path.as_bytes());
+            h.update(b"\n");
+        }
     }
-    let digest = w.0.finalize();
+    let digest = h.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
