@@ -132,6 +132,17 @@ pub struct ApiInfo {
     pub operations: u32,
 }
 
+impl ApiInfo {
+    /// How a loaded API is listed.
+    pub fn of(api: &LoadedApi) -> ApiInfo {
+        ApiInfo {
+            name: api.name.clone(),
+            description: api.description.clone(),
+            operations: api.api.operations.len() as u32,
+        }
+    }
+}
+
 /// `search` arguments.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

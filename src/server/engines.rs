@@ -135,14 +135,7 @@ impl Visibility for ScopeVisibility {
 #[async_trait]
 impl Backend for Engines {
     fn apis(&self) -> Vec<ApiInfo> {
-        self.apis
-            .iter()
-            .map(|a| ApiInfo {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                operations: a.api.operations.len() as u32,
-            })
-            .collect()
+        self.apis.iter().map(ApiInfo::of).collect()
     }
 
     async fn search(&self, caller: &Caller, input: SearchInput) -> Result<SearchOutput, ToolError> {

@@ -44,14 +44,7 @@ impl TestBackend {
 #[async_trait]
 impl Backend for TestBackend {
     fn apis(&self) -> Vec<ApiInfo> {
-        self.apis
-            .iter()
-            .map(|a| ApiInfo {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                operations: a.api.operations.len() as u32,
-            })
-            .collect()
+        self.apis.iter().map(ApiInfo::of).collect()
     }
 
     async fn search(&self, caller: &Caller, input: SearchInput) -> Result<SearchOutput, ToolError> {
