@@ -133,19 +133,12 @@ fn one_line(hit: &Hit, multi_api: bool) -> String {
     s
 }
 
-/// One result for `--json` and structured tool output.
+/// One result for `--json`: the hit's fields plus its signature.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsonHit {
-    pub api: String,
-    pub name: String,
-    /// Upper case.
-    pub method: String,
-    /// Exactly the spec's path key.
-    pub path: String,
-    pub score: f32,
-    pub exact: bool,
-    pub summary: Option<String>,
-    pub deprecated: bool,
+    /// The ranked operation (`api`, `name`, `method`, `path`, `score`, …).
+    #[serde(flatten)]
+    pub hit: Hit,
     /// Compact TypeScript signature with referenced types.
     pub signature: String,
 }
@@ -156,19 +149,12 @@ impl SearchResults {
         self.hits
             .iter()
             .map(|h| JsonHit {
-                api: h.api.clone(),
-                name: h.name.clone(),
-                method: h.method.clone(),
-                path: h.path.clone(),
-                score: h.score,
-                exact: h.exact,
-                summary: h.summary.clone(),
-                deprecated: h.deprecated,
                 signature: operation_signature(
                     &h.api_ref,
                     h.operation(),
                     &SignatureOptions::default(),
                 ),
+                hit: h.clone(),
             })
             .collect()
     }
